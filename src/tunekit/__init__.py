@@ -1,0 +1,113 @@
+"""tunekit: hyperparameter tuning for Keras 3, KerasTuner and scikit-learn.
+
+Importing ``tunekit`` is cheap and has no side effects: it imports neither
+Keras nor TensorFlow. Each public name is loaded from its private module the
+first time it is used.
+
+Examples
+--------
+>>> import tunekit
+>>> tunekit.__version__
+'0.1.0'
+>>> "build_cnn_hypermodel" in tunekit.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from tunekit._errors import (
+    ImageDirectoryError,
+    InvalidParameterError,
+    LabelMismatchError,
+    ObjectiveError,
+    SearchFailedError,
+    StaleProjectError,
+    TunekitError,
+)
+
+__version__ = "0.1.0"
+
+# Public name -> private module that defines it. Loaded on first access so that
+# `import tunekit` never imports Keras or TensorFlow.
+_LAZY_EXPORTS: dict[str, str] = {
+    # hypermodels
+    "build_cnn_hypermodel": "tunekit._hypermodels",
+    "CNNHyperModel": "tunekit._hypermodels",
+    # objectives and tuners
+    "validate_objective": "tunekit._objective",
+    "metric_direction": "tunekit._objective",
+    "hyperband": "tunekit._tuners",
+    "bayesian_optimization": "tunekit._tuners",
+    "random_search": "tunekit._tuners",
+    "hyperband_schedule": "tunekit._schedule",
+    "HyperbandSchedule": "tunekit._schedule",
+    "summarize": "tunekit._summary",
+    "SearchSummary": "tunekit._summary",
+    # scikit-learn estimators
+    "KerasClassifier": "tunekit._estimators",
+    "KerasRegressor": "tunekit._estimators",
+    # data
+    "flow_from_directory": "tunekit._image_iterator",
+    "DirectoryIterator": "tunekit._image_iterator",
+    "ImageDataGenerator": "tunekit._image_iterator",
+    "image_dataset_from_directory": "tunekit._tf_data",
+    # class weights and label diagnostics
+    "class_weights": "tunekit._class_weights",
+    "sample_weights": "tunekit._class_weights",
+    "label_report": "tunekit._diagnostics",
+    "LabelReport": "tunekit._diagnostics",
+    "diagnose_collapse": "tunekit._diagnostics",
+    "CollapseDiagnosis": "tunekit._diagnostics",
+    "check_model_labels": "tunekit._labels",
+}
+
+__all__ = [
+    "ImageDirectoryError",
+    "InvalidParameterError",
+    "LabelMismatchError",
+    "ObjectiveError",
+    "SearchFailedError",
+    "StaleProjectError",
+    "TunekitError",
+    "__version__",
+    *sorted(_LAZY_EXPORTS),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tunekit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from tunekit._class_weights import class_weights, sample_weights
+    from tunekit._diagnostics import (
+        CollapseDiagnosis,
+        LabelReport,
+        diagnose_collapse,
+        label_report,
+    )
+    from tunekit._estimators import KerasClassifier, KerasRegressor
+    from tunekit._hypermodels import CNNHyperModel, build_cnn_hypermodel
+    from tunekit._image_iterator import (
+        DirectoryIterator,
+        ImageDataGenerator,
+        flow_from_directory,
+    )
+    from tunekit._labels import check_model_labels
+    from tunekit._objective import metric_direction, validate_objective
+    from tunekit._schedule import HyperbandSchedule, hyperband_schedule
+    from tunekit._summary import SearchSummary, summarize
+    from tunekit._tf_data import image_dataset_from_directory
+    from tunekit._tuners import bayesian_optimization, hyperband, random_search

@@ -1,0 +1,10 @@
+"""Run the tunekit command line: ``python -m tunekit``."""
+
+from __future__ import annotations
+
+import sys
+
+from tunekit._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The ``tunekit`` command line.
+
+Each subcommand lives in its own private module that provides
+``add_arguments(parser)`` and ``run(args) -> int``; this module only wires
+them together, so ``tunekit --help`` stays fast (no Keras import).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# subcommand -> (module, one-line help)
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "tunekit._demo",
+        "run a real hyperparameter search on scikit-learn's digits images",
+    ),
+    "tune": (
+        "tunekit._tune_cli",
+        "tune a CNN on your own folder of images (one subfolder per class)",
+    ),
+}
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from tunekit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tunekit",
+        description="Hyperparameter tuning for Keras 3, KerasTuner and scikit-learn.",
+    )
+    parser.add_argument("--version", action="version", version=f"tunekit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module_name)
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tunekit`` console script."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(args._module)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Listing a class-per-subfolder image directory exactly as Keras 2 did.
+
+Shared by the loaders (:mod:`tunekit._image_iterator`, :mod:`tunekit._tf_data`)
+and the class-weight helpers, so every tool sees the same class order, the
+same file order and the same per-class validation split. Nothing here decodes
+an image or imports Keras.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tunekit._errors import ImageDirectoryError
+from tunekit._validation import invalid_parameter, received
+
+__all__ = ["IMAGE_EXTENSIONS", "DirectoryListing", "list_image_directory"]
+
+#: File extensions Keras 2's ``DirectoryIterator`` accepted (matched
+#: case-insensitively on the end of the file name).
+IMAGE_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
+
+
+@dataclass(frozen=True)
+class DirectoryListing:
+    """The files of an image directory, in Keras 2 order.
+
+    Attributes
+    ----------
+    directory : str
+        The directory that was listed.
+    class_names : tuple of str
+        Class subfolder names, sorted; the label of a class is its index here.
+    filenames : tuple of str
+        Paths relative to ``directory`` (``"cat/001.png"``), class by class,
+        each class's files in sorted walk order.
+    labels : numpy.ndarray of int32
+        The class index of each file.
+    ignored_files : tuple of str
+        Files inside class folders whose extension is not an image's.
+    """
+
+    directory: str
+    class_names: tuple[str, ...]
+    filenames: tuple[str, ...]
+    labels: np.ndarray
+    ignored_files: tuple[str, ...] = ()
+
+    @property
+    def filepaths(self) -> list[str]:
+        """Absolute-or-as-given paths: ``os.path.join(directory, filename)``."""
+        return [os.path.join(self.directory, f) for f in self.filenames]
+
+    @property
+    def class_indices(self) -> dict[str, int]:
+        """Mapping of class name to label index."""
+        return {name: i for i, name in enumerate(self.class_names)}
+
+    def class_counts(self) -> np.ndarray:
+        """Number of files per class, in class-index order."""
+        return np.bincount(self.labels, minlength=len(self.class_names))
+
+
+def _walk_class_folder(
+    class_dir: str, follow_links: bool
+) -> tuple[list[str], list[str]]:
+    """Return (image paths, ignored paths) of one class folder, Keras 2 order."""
+    images: list[str] = []
+    ignored: list[str] = []
+    walk = sorted(os.walk(class_dir, followlinks=follow_links), key=lambda x: x[0])
+    for root, _, files in walk:
+        for fname in sorted(files):
+            path = os.path.join(root, fname)
+            if fname.lower().endswith(IMAGE_EXTENSIONS):
+                images.append(path)
+            elif not fname.startswith("."):
+                ignored.append(path)
+    return images, ignored
+
+
+def _resolve_class_names(
+    directory: str, classes: Sequence[str] | None, argname: str
+) -> list[str]:
+    subdirs = sorted(
+        name
+        for name in os.listdir(directory)
+        if os.path.isdir(os.path.join(directory, name)) and not name.startswith(".")
+    )
+    if classes is None:
+        if not subdirs:
+            raise ImageDirectoryError(
+                f"`{argname}` must contain one subfolder per class (e.g. "
+                f"{argname}/cat/*.png, {argname}/dog/*.png), but it has no "
+                f"subfolders. {received(argname, directory)}"
+            )
+        return subdirs
+    if isinstance(classes, str) or not all(isinstance(c, str) for c in classes):
+        raise invalid_parameter(
+            "classes", classes, "a list of class subfolder names (strings)"
+        )
+    missing = [c for c in classes if c not in subdirs]
+    if missing:
+        raise ImageDirectoryError(
+            f"`classes` names folders that do not exist in {directory!r}: "
+            f"{missing}. Existing subfolders: {subdirs}. Received: classes={classes!r}"
+        )
+    return list(classes)
+
+
+def list_image_directory(
+    directory: str | os.PathLike[str],
+    *,
+    classes: Sequence[str] | None = None,
+    follow_links: bool = False,
+    split: tuple[float, float] | None = None,
+    allow_empty_classes: bool = False,
+    argname: str = "directory",
+) -> DirectoryListing:
+    """List the images of a class-per-subfolder directory in Keras 2 order.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder with one subfolder per class.
+    classes : list of str, default=None
+        Class subfolders to use, in label order. By default every subfolder,
+        sorted by name (so ``'10'`` sorts before ``'2'``, as in Keras).
+    follow_links : bool, default=False
+        Follow symbolic links to subfolders.
+    split : (float, float), default=None
+        Keep only the files between these fractions of each class's sorted
+        file list, as Keras 2's ``validation_split`` did: validation is
+        ``(0, v)``, training ``(v, 1)``.
+    allow_empty_classes : bool, default=False
+        Return classes without any image instead of raising.
+    argname : str, default="directory"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    DirectoryListing
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ["cat/1.png", "cat/2.png", "dog/1.png", "dog/notes.txt"]:
+    ...     os.makedirs(os.path.dirname(os.path.join(root, name)), exist_ok=True)
+    ...     open(os.path.join(root, name), "wb").close()
+    >>> listing = list_image_directory(root)
+    >>> listing.class_names, listing.filenames
+    (('cat', 'dog'), ('cat/1.png', 'cat/2.png', 'dog/1.png'))
+    >>> len(listing.ignored_files)
+    1
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        what = (
+            "is a file, not a folder" if os.path.exists(directory) else "does not exist"
+        )
+        raise ImageDirectoryError(
+            f"`{argname}` must be an existing folder with one subfolder per "
+            f"class, but it {what}. {received(argname, directory)}"
+        )
+    class_names = _resolve_class_names(directory, classes, argname)
+    filenames: list[str] = []
+    labels: list[int] = []
+    ignored: list[str] = []
+    empty: list[str] = []
+    for index, name in enumerate(class_names):
+        images, skipped = _walk_class_folder(
+            os.path.join(directory, name), follow_links
+        )
+        ignored.extend(os.path.relpath(p, directory) for p in skipped)
+        if not images:
+            empty.append(name)
+        if split is not None:
+            start, stop = int(split[0] * len(images)), int(split[1] * len(images))
+            images = images[start:stop]
+        filenames.extend(os.path.relpath(p, directory) for p in images)
+        labels.extend([index] * len(images))
+    if empty and not allow_empty_classes:
+        raise ImageDirectoryError(
+            f"Class folders without any image ({', '.join(IMAGE_EXTENSIONS)}) in "
+            f"`{argname}`: {empty}. Add images or remove those folders, or pass "
+            f"`classes=` without them. {received(argname, directory)}"
+        )
+    return DirectoryListing(
+        directory=directory,
+        class_names=tuple(class_names),
+        filenames=tuple(filenames),
+        labels=np.asarray(labels, dtype=np.int32),
+        ignored_files=tuple(ignored),
+    )
