@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tunekit._errors import (
     ImageDirectoryError,
@@ -88,26 +88,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from tunekit._class_weights import class_weights, sample_weights
-    from tunekit._diagnostics import (
-        CollapseDiagnosis,
-        LabelReport,
-        diagnose_collapse,
-        label_report,
-    )
-    from tunekit._estimators import KerasClassifier, KerasRegressor
-    from tunekit._hypermodels import CNNHyperModel, build_cnn_hypermodel
-    from tunekit._image_iterator import (
-        DirectoryIterator,
-        ImageDataGenerator,
-        flow_from_directory,
-    )
-    from tunekit._labels import check_model_labels
-    from tunekit._objective import metric_direction, validate_objective
-    from tunekit._schedule import HyperbandSchedule, hyperband_schedule
-    from tunekit._summary import SearchSummary, summarize
-    from tunekit._tf_data import image_dataset_from_directory
-    from tunekit._tuners import bayesian_optimization, hyperband, random_search
