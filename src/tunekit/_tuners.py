@@ -1,0 +1,1095 @@
+"""KerasTuner tuners with every objective, callback and project check done up front.
+
+The factories :func:`hyperband`, :func:`bayesian_optimization` and
+:func:`random_search` return real ``keras_tuner`` tuners (thin subclasses), so
+``search``, ``get_best_hyperparameters``, ``get_best_models`` and
+``results_summary`` work as usual. What the subclasses add:
+
+* at construction: the objective's direction (tunekit's own table), unknown
+  constructor arguments, budget warnings, and the stale-project guard (a
+  project directory written with another configuration is never resumed
+  silently, and never deleted unless ``overwrite=True``);
+* at the start of ``search()``, before any epoch is trained: the objective and
+  callback monitors against the keys the model really logs (found by
+  evaluating the default-hyperparameter model on a few samples), validation
+  data, ``validation_freq``, callbacks that cannot be deep-copied, ``epochs=``
+  given to Hyperband, and model/label consistency;
+* after the search: :class:`~tunekit.SearchFailedError` when no trial
+  completed, instead of "best" hyperparameters with a score of ``None``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunekit._errors import (
+    InvalidParameterError,
+    SearchFailedError,
+    StaleProjectError,
+)
+from tunekit._objective import (
+    discover_logged_keys,
+    metric_direction,
+    objective_list,
+    sample_batch,
+    validate_objective,
+)
+from tunekit._schedule import HyperbandSchedule, hyperband_schedule
+from tunekit._validation import (
+    check_positive_int,
+    did_you_mean,
+    invalid_parameter,
+    received,
+)
+
+__all__ = ["bayesian_optimization", "hyperband", "random_search"]
+
+FINGERPRINT_FILE = "tunekit.json"
+_FINGERPRINT_VERSION = 1
+
+# Keyword arguments keras_tuner's Tuner/oracles accept besides the factory's own.
+_TUNER_KWARGS = frozenset(
+    {
+        "hyperparameters",
+        "tune_new_entries",
+        "allow_new_entries",
+        "max_retries_per_trial",
+        "max_consecutive_failed_trials",
+        "max_model_size",
+        "optimizer",
+        "loss",
+        "metrics",
+        "distribution_strategy",
+        "tuner_id",
+        "executions_per_trial",
+        "logger",
+    }
+)
+_DEFAULT_FAILURE_LIMIT = 3  # keras_tuner's max_consecutive_failed_trials default
+
+
+@dataclass
+class _Config:
+    kind: str
+    objective: Any
+    verbose: bool
+    budget: dict[str, Any]
+    settings: dict[str, Any]
+    schedule: HyperbandSchedule | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------
+# The tuner subclasses
+# --------------------------------------------------------------------------
+
+
+class _TunekitMixin:
+    """Adds tunekit's search-time checks to a keras_tuner tuner."""
+
+    _tunekit: _Config
+    _tunekit_deferring_reload = False
+
+    def reload(self) -> None:
+        # BaseTuner.__init__ reloads an existing project before tunekit can
+        # compare fingerprints; defer that and populate the fresh space instead.
+        if self._tunekit_deferring_reload:
+            self._tunekit_pending_reload = True
+            self._populate_initial_space()  # type: ignore[attr-defined]
+            return
+        super().reload()  # type: ignore[misc]
+
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Check everything that can be checked, then run KerasTuner's search.
+
+        Raises
+        ------
+        ObjectiveError, InvalidParameterError
+            Before any training, when the objective, callbacks or data would
+            make trials fail or optimise the wrong way.
+        SearchFailedError
+            After the search, when no trial completed.
+        """
+        _check_search(self, fit_args, fit_kwargs)
+        try:
+            super().search(*fit_args, **fit_kwargs)  # type: ignore[misc]
+        except RuntimeError as error:
+            if "consecutive failures" not in str(error):
+                raise
+            raise _search_failed(self, str(error)) from error
+        _raise_if_nothing_completed(self)
+
+    def _configure_tensorboard_dir(
+        self, callbacks: list[Any], trial: Any, execution: int = 0
+    ) -> None:
+        # KerasTuner imports `tensorboard` on the TensorFlow backend for every
+        # trial, even without a TensorBoard callback; without the package every
+        # trial then fails. Only do that work when a TensorBoard callback exists.
+        if not any(type(c).__name__ == "TensorBoard" for c in callbacks):
+            return
+        super()._configure_tensorboard_dir(  # type: ignore[misc]
+            callbacks, trial, execution
+        )
+
+    def results_summary(self, num_trials: int = 10) -> Any:
+        """Print KerasTuner's summary and return :func:`tunekit.summarize`'s report."""
+        super().results_summary(num_trials)  # type: ignore[misc]
+        from tunekit._summary import summarize
+
+        return summarize(self)
+
+
+def _tuner_classes() -> dict[str, type]:
+    import keras_tuner
+
+    class HyperbandTuner(_TunekitMixin, keras_tuner.Hyperband):
+        """``keras_tuner.Hyperband`` with tunekit's checks."""
+
+    class BayesianOptimizationTuner(_TunekitMixin, keras_tuner.BayesianOptimization):
+        """``keras_tuner.BayesianOptimization`` with tunekit's checks."""
+
+    class RandomSearchTuner(_TunekitMixin, keras_tuner.RandomSearch):
+        """``keras_tuner.RandomSearch`` with tunekit's checks."""
+
+    for cls in (HyperbandTuner, BayesianOptimizationTuner, RandomSearchTuner):
+        cls.__module__ = __name__
+    return {
+        "hyperband": HyperbandTuner,
+        "bayesian_optimization": BayesianOptimizationTuner,
+        "random_search": RandomSearchTuner,
+    }
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _tuner_class(kind: str) -> type:
+    if not _CLASSES:
+        _CLASSES.update(_tuner_classes())
+    return _CLASSES[kind]
+
+
+# --------------------------------------------------------------------------
+# Construction: static checks and the stale-project guard
+# --------------------------------------------------------------------------
+
+
+def _check_hypermodel(hypermodel: Any) -> None:
+    import keras_tuner
+
+    if isinstance(hypermodel, keras_tuner.HyperModel):
+        return
+    if not callable(hypermodel):
+        raise invalid_parameter(
+            "hypermodel",
+            hypermodel,
+            "a function of `hp` that returns a compiled Keras model, or a "
+            "`keras_tuner.HyperModel`",
+        )
+
+
+def _check_kwargs(kind: str, kwargs: dict[str, Any]) -> None:
+    unknown = sorted(set(kwargs) - _TUNER_KWARGS)
+    if not unknown:
+        return
+    name = unknown[0]
+    hint = did_you_mean(name, _TUNER_KWARGS)
+    if kind == "hyperband" and name in ("max_trials", "epochs"):
+        hint = (
+            " Hyperband has no `max_trials` or `epochs`: its budget is "
+            "`max_epochs`, `factor` and `hyperband_iterations` (see "
+            "tunekit.hyperband_schedule)."
+        )
+    elif name == "max_epochs":
+        hint = " Only Hyperband has `max_epochs`; pass `epochs=` to `search()`."
+    raise InvalidParameterError(
+        f"`{kind}()` got unexpected keyword argument(s) {unknown}.{hint} "
+        f"{received(name, kwargs[name])}"
+    )
+
+
+def _space_signature(hyperparameters: Any) -> dict[str, Any]:
+    signature = {}
+    for hp in hyperparameters.space:
+        config = dict(hp.get_config())
+        config.pop("name", None)
+        config.pop("default", None)
+        config["class_name"] = type(hp).__name__
+        signature[hp.name] = json.loads(json.dumps(config, default=str))
+    return signature
+
+
+def _objective_signature(objective: Any) -> list[list[str]]:
+    return sorted([o.name, o.direction] for o in objective_list(objective))
+
+
+def _fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
+    return {
+        "version": _FINGERPRINT_VERSION,
+        "tuner": config.kind,
+        "objective": _objective_signature(config.objective),
+        "settings": config.settings,
+        "budget": config.budget,
+        "search_space": _space_signature(tuner.oracle.hyperparameters),
+    }
+
+
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _best_values(metrics: dict[str, Any]) -> dict[tuple[str, str], float]:
+    best = {}
+    for name, record in metrics.items():
+        direction = record.get("direction") if isinstance(record, dict) else None
+        values = (
+            [
+                float(np.mean(o["value"]))
+                for o in (record.get("observations") or [])
+                if isinstance(o, dict) and "value" in o
+            ]
+            if direction in ("min", "max")
+            else []
+        )
+        if values:
+            key = (str(name), str(direction))
+            best[key] = max(values) if direction == "max" else min(values)
+    return best
+
+
+def _stored_objective(project_dir: str) -> list[list[str]] | None:
+    """The objective(s) a plain KerasTuner project may have scored with.
+
+    KerasTuner does not store the objective, but each completed trial.json
+    keeps its ``score``: the metrics whose best value equals it in every
+    completed trial are the candidates.
+    """
+    import glob
+
+    candidates: set[tuple[str, str]] | None = None
+    pattern = os.path.join(project_dir, "trial_*", "trial.json")
+    for path in sorted(glob.glob(pattern)):
+        try:
+            trial = _read_json(path)
+            score = trial.get("score")
+            metrics = trial["metrics"]["metrics"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if trial.get("status") != "COMPLETED" or score is None:
+            continue
+        matching = {
+            key
+            for key, value in _best_values(metrics).items()
+            if np.isclose(value, float(score), rtol=1e-6, atol=1e-9)
+        }
+        candidates = matching if candidates is None else candidates & matching
+    if not candidates:
+        return None
+    return sorted([name, direction] for name, direction in candidates)
+
+
+def _plain_kerastuner_fingerprint(project_dir: str) -> dict[str, Any]:
+    """Rebuild what can be known of a project written without tunekit."""
+    import keras_tuner
+
+    state = _read_json(os.path.join(project_dir, "oracle.json"))
+    if "brackets" in state:
+        kind = "hyperband"
+        settings = {k: state.get(k) for k in ("max_epochs", "factor")}
+        budget = {"hyperband_iterations": state.get("hyperband_iterations")}
+    elif "num_initial_points" in state:
+        kind = "bayesian_optimization"
+        settings = {k: state.get(k) for k in ("num_initial_points", "alpha", "beta")}
+        budget = {}
+    else:
+        kind = "random_search"
+        settings, budget = {}, {}
+    space = keras_tuner.HyperParameters.from_config(state["hyperparameters"])
+    return {
+        "tuner": kind,
+        "objective_candidates": _stored_objective(project_dir),
+        "settings": settings,
+        "budget": budget,
+        "search_space": _space_signature(space),
+    }
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    found = []
+    if old.get("tuner") != new["tuner"]:
+        found.append(f"tuner: {old.get('tuner')!r} -> {new['tuner']!r}")
+    if old.get("objective") is not None and old["objective"] != new["objective"]:
+        found.append(f"objective: {old['objective']} -> {new['objective']}")
+    candidates = old.get("objective_candidates")
+    if candidates and not all(o in candidates for o in new["objective"]):
+        shown = candidates[0] if len(candidates) == 1 else f"one of {candidates}"
+        found.append(
+            f"objective: the stored scores are those of {shown} -> {new['objective']}"
+        )
+    if old.get("tuner") == new["tuner"]:
+        for key, value in new["settings"].items():
+            if key in old.get("settings", {}) and old["settings"][key] != value:
+                found.append(f"{key}: {old['settings'][key]!r} -> {value!r}")
+        old_iterations = old.get("budget", {}).get("hyperband_iterations")
+        new_iterations = new["budget"].get("hyperband_iterations")
+        if old_iterations and new_iterations and new_iterations < old_iterations:
+            found.append(
+                f"hyperband_iterations: {old_iterations!r} -> {new_iterations!r} "
+                "(it may only grow)"
+            )
+    old_space, new_space = old.get("search_space", {}), new["search_space"]
+    for name in sorted(set(old_space) | set(new_space)):
+        if name not in new_space:
+            found.append(f"search space: {name!r} was removed")
+        elif name not in old_space:
+            found.append(f"search space: {name!r} is new")
+        elif old_space[name] != new_space[name]:
+            changed = sorted(
+                key
+                for key in set(old_space[name]) | set(new_space[name])
+                if old_space[name].get(key) != new_space[name].get(key)
+            )
+            detail = ", ".join(
+                f"{key} {old_space[name].get(key)!r} -> {new_space[name].get(key)!r}"
+                for key in changed
+            )
+            found.append(f"search space: {name!r} changed ({detail})")
+    return found
+
+
+def _guard_existing_project(tuner: Any, config: _Config) -> None:
+    """Resume a matching project, refuse a stale one. Never deletes anything."""
+    project_dir = tuner.project_dir
+    new = config.fingerprint
+    path = os.path.join(project_dir, FINGERPRINT_FILE)
+    if os.path.exists(path):
+        old, origin = _read_json(path), "tunekit"
+    else:
+        try:
+            old, origin = _plain_kerastuner_fingerprint(project_dir), "KerasTuner"
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise StaleProjectError(
+                f"Found an existing project at {project_dir!r} whose state cannot "
+                f"be read ({error!r}). Pass `overwrite=True` to start afresh "
+                "(this deletes it) or choose a new `project_name`."
+            ) from error
+    differences = _differences(old, new)
+    if differences:
+        listing = "\n  - ".join(differences)
+        raise StaleProjectError(
+            f"The project at {project_dir!r} (written by {origin}) was created "
+            "with a different configuration, so resuming it would reuse old "
+            "trials, scores and search space:\n  - "
+            f"{listing}\nPass `overwrite=True` to delete it and start afresh, or "
+            "choose a new `project_name`."
+        )
+    tuner._tunekit_deferring_reload = False
+    super(_TunekitMixin, tuner).reload()
+    if config.kind == "hyperband":
+        # KerasTuner restores the old hyperband_iterations (kt#234); apply the
+        # new, larger budget.
+        tuner.oracle.hyperband_iterations = config.budget["hyperband_iterations"]
+    _report_resume(tuner, config)
+
+
+def _remaining(tuner: Any, config: _Config) -> tuple[int, int | None]:
+    done = len(tuner.oracle.trials)
+    if config.schedule is not None:
+        return done, max(config.schedule.total_trials - done, 0)
+    remaining = tuner.oracle.remaining_trials()
+    return done, None if remaining is None else max(remaining, 0)
+
+
+def _report_resume(tuner: Any, config: _Config) -> None:
+    done, remaining = _remaining(tuner, config)
+    completed = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+    _say(
+        config,
+        f"tunekit: resuming project {tuner.project_dir!r}: {done} trial(s) done "
+        f"({completed} completed), {remaining} remaining.",
+    )
+    if remaining == 0:
+        knob = (
+            "a larger `hyperband_iterations`"
+            if config.kind == "hyperband"
+            else "a larger `max_trials`"
+        )
+        warnings.warn(
+            f"The project at {tuner.project_dir!r} has no trials left to run: "
+            f"`search()` will train nothing and return the old results. Pass "
+            f"{knob} to continue it, `overwrite=True` to start afresh, or a new "
+            "`project_name`.",
+            UserWarning,
+            stacklevel=5,
+        )
+
+
+def _write_fingerprint(tuner: Any, config: _Config) -> None:
+    if tuner._is_worker():
+        return
+    path = os.path.join(tuner.project_dir, FINGERPRINT_FILE)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(config.fingerprint, handle, indent=2, sort_keys=True)
+
+
+def _say(config: _Config, message: str) -> None:
+    if config.verbose:
+        print(message)
+
+
+def _warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
+    limit = kwargs.get("max_consecutive_failed_trials", _DEFAULT_FAILURE_LIMIT)
+    trials = config.budget.get("max_trials")
+    if config.schedule is not None:
+        trials = config.schedule.total_trials
+    if trials is not None and limit and trials < limit:
+        warnings.warn(
+            f"The search runs {trials} trial(s), fewer than KerasTuner's "
+            f"consecutive-failure limit (max_consecutive_failed_trials={limit}): "
+            "if every trial fails, KerasTuner returns normally with no result. "
+            "tunekit raises SearchFailedError in that case; look at "
+            "`tunekit.summarize(tuner)` for the failures.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if config.kind == "bayesian_optimization":
+        dims = len(tuner.oracle.hyperparameters.space)
+        initial = config.settings.get("num_initial_points") or max(3 * dims, 3)
+        if config.budget["max_trials"] <= initial:
+            warnings.warn(
+                f"max_trials={config.budget['max_trials']} is not larger than "
+                f"the {initial} random initial points (num_initial_points="
+                f"{config.settings.get('num_initial_points')}, KerasTuner's "
+                f"default is max(3 * {dims} hyperparameters, 3)): the Gaussian "
+                "process would never run and this is a random search. Raise "
+                "`max_trials` or lower `num_initial_points`.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+
+def _build_tuner(
+    kind: str,
+    hypermodel: Any,
+    objective: Any,
+    *,
+    directory: str | os.PathLike[str] | None,
+    project_name: str | None,
+    overwrite: bool,
+    verbose: bool,
+    settings: dict[str, Any],
+    budget: dict[str, Any],
+    oracle_kwargs: dict[str, Any],
+    kwargs: dict[str, Any],
+    schedule: HyperbandSchedule | None = None,
+) -> Any:
+    _check_hypermodel(hypermodel)
+    _check_kwargs(kind, kwargs)
+    if not isinstance(overwrite, bool):
+        raise invalid_parameter("overwrite", overwrite, "True or False")
+    checked_objective = validate_objective(objective)
+    config = _Config(
+        kind=kind,
+        objective=checked_objective,
+        verbose=bool(verbose),
+        budget=budget,
+        settings=settings,
+        schedule=schedule,
+    )
+    cls: Any = _tuner_class(kind)
+    cls._tunekit_deferring_reload = True
+    try:
+        tuner = cls(
+            hypermodel,
+            objective=checked_objective,
+            directory=None if directory is None else os.fspath(directory),
+            project_name=project_name,
+            overwrite=overwrite,
+            **oracle_kwargs,
+            **kwargs,
+        )
+    finally:
+        cls._tunekit_deferring_reload = False
+    tuner._tunekit = config
+    tuner._tunekit_deferring_reload = False
+    config.fingerprint = _fingerprint(tuner, config)
+    if getattr(tuner, "_tunekit_pending_reload", False):
+        tuner._tunekit_pending_reload = False
+        _guard_existing_project(tuner, config)
+    _write_fingerprint(tuner, config)
+    _warn_budget(tuner, config, kwargs)
+    return tuner
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise invalid_parameter("seed", seed, "an integer or None")
+
+
+def hyperband(
+    hypermodel: Any,
+    objective: Any = "val_accuracy",
+    *,
+    max_epochs: int,
+    factor: int = 3,
+    hyperband_iterations: int = 1,
+    directory: str | os.PathLike[str] | None = None,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    seed: int | None = None,
+    verbose: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Create a ``keras_tuner.Hyperband`` tuner with tunekit's checks.
+
+    Parameters
+    ----------
+    hypermodel : callable or keras_tuner.HyperModel
+        A function of ``hp`` that returns a compiled model, or a HyperModel.
+    objective : str, tuple, keras_tuner.Objective or list, default="val_accuracy"
+        Checked by :func:`tunekit.validate_objective`; a custom metric needs a
+        direction, e.g. ``("val_my_metric", "max")``.
+    max_epochs : int
+        The longest any model is trained; with ``factor`` and
+        ``hyperband_iterations`` it fixes the whole budget (see
+        :func:`tunekit.hyperband_schedule`). ``epochs=`` in ``search()`` is
+        ignored by KerasTuner, so tunekit rejects a value that differs.
+    factor : int, default=3
+        Reduction factor between rounds (>= 2).
+    hyperband_iterations : int, default=1
+        Number of full Hyperband iterations. May be raised when resuming.
+    directory, project_name : str, optional
+        Where KerasTuner keeps the project (``./untitled_project`` by default).
+    overwrite : bool, default=False
+        Delete an existing project first. With False, an existing project is
+        resumed only if it was written with the same configuration, otherwise
+        :class:`~tunekit.StaleProjectError` is raised.
+    seed : int, optional
+        Random seed of the oracle.
+    verbose : bool, default=True
+        Print tunekit's messages (schedule, resume summary).
+    **kwargs
+        Other ``keras_tuner.Hyperband`` arguments (``hyperparameters``,
+        ``executions_per_trial``, ``max_consecutive_failed_trials``...).
+
+    Returns
+    -------
+    keras_tuner.Hyperband
+        A subclass whose ``search()`` checks objective, data and callbacks
+        before training and raises :class:`~tunekit.SearchFailedError` when no
+        trial completed.
+
+    Examples
+    --------
+    >>> import tempfile, keras, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)),
+    ...                               keras.layers.Dense(hp.Int("units", 2, 8)),
+    ...                               keras.layers.Dense(3, "softmax")])
+    ...     model.compile("adam", "sparse_categorical_crossentropy",
+    ...                   metrics=["accuracy"])
+    ...     return model
+    >>> tuner = tunekit.hyperband(build, "val_accuracy", max_epochs=2,
+    ...                           directory=tempfile.mkdtemp(), verbose=False)
+    >>> isinstance(tuner, __import__("keras_tuner").Hyperband)
+    True
+    >>> tunekit.hyperband(build, "val_f1_score", max_epochs=2, factor=3,
+    ...                   directory=tempfile.mkdtemp(), verbose=False,
+    ...                   max_trials=5)
+    Traceback (most recent call last):
+    ...
+    tunekit._errors.InvalidParameterError: `hyperband()` got unexpected ...
+    """
+    max_epochs = check_positive_int("max_epochs", max_epochs)
+    schedule = hyperband_schedule(max_epochs, factor, hyperband_iterations)
+    _check_seed(seed)
+    return _build_tuner(
+        "hyperband",
+        hypermodel,
+        objective,
+        directory=directory,
+        project_name=project_name,
+        overwrite=overwrite,
+        verbose=verbose,
+        settings={"max_epochs": max_epochs, "factor": factor},
+        budget={"hyperband_iterations": hyperband_iterations},
+        oracle_kwargs={
+            "max_epochs": max_epochs,
+            "factor": factor,
+            "hyperband_iterations": hyperband_iterations,
+            "seed": seed,
+        },
+        kwargs=kwargs,
+        schedule=schedule,
+    )
+
+
+def bayesian_optimization(
+    hypermodel: Any,
+    objective: Any = "val_accuracy",
+    *,
+    max_trials: int,
+    num_initial_points: int | None = None,
+    alpha: float = 1e-4,
+    beta: float = 2.6,
+    directory: str | os.PathLike[str] | None = None,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    seed: int | None = None,
+    verbose: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Create a ``keras_tuner.BayesianOptimization`` tuner with tunekit's checks.
+
+    Parameters
+    ----------
+    hypermodel : callable or keras_tuner.HyperModel
+        A function of ``hp`` that returns a compiled model, or a HyperModel.
+    objective : str, tuple, keras_tuner.Objective or list, default="val_accuracy"
+        Checked by :func:`tunekit.validate_objective`.
+    max_trials : int
+        Total number of trials. A warning is given when it does not exceed
+        the random initial points (the Gaussian process would never run).
+    num_initial_points : int, optional
+        Random trials before the Gaussian process; KerasTuner's default is
+        ``max(3 * number_of_hyperparameters, 3)``.
+    alpha, beta : float
+        Gaussian-process noise and exploration settings.
+    directory, project_name, overwrite, seed, verbose, **kwargs
+        As for :func:`tunekit.hyperband`.
+
+    Returns
+    -------
+    keras_tuner.BayesianOptimization
+        A subclass with tunekit's search-time checks.
+
+    Examples
+    --------
+    >>> import tempfile, keras, keras_tuner, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)),
+    ...                               keras.layers.Dense(hp.Int("units", 2, 8)),
+    ...                               keras.layers.Dense(1)])
+    ...     model.compile("adam", "mse")
+    ...     return model
+    >>> tuner = tunekit.bayesian_optimization(
+    ...     build, "val_loss", max_trials=5, num_initial_points=2,
+    ...     directory=tempfile.mkdtemp(), verbose=False)
+    >>> isinstance(tuner, keras_tuner.BayesianOptimization)
+    True
+    """
+    max_trials = check_positive_int("max_trials", max_trials)
+    if num_initial_points is not None:
+        num_initial_points = check_positive_int(
+            "num_initial_points", num_initial_points
+        )
+    _check_seed(seed)
+    return _build_tuner(
+        "bayesian_optimization",
+        hypermodel,
+        objective,
+        directory=directory,
+        project_name=project_name,
+        overwrite=overwrite,
+        verbose=verbose,
+        settings={
+            "num_initial_points": num_initial_points,
+            "alpha": alpha,
+            "beta": beta,
+        },
+        budget={"max_trials": max_trials},
+        oracle_kwargs={
+            "max_trials": max_trials,
+            "num_initial_points": num_initial_points,
+            "alpha": alpha,
+            "beta": beta,
+            "seed": seed,
+        },
+        kwargs=kwargs,
+    )
+
+
+def random_search(
+    hypermodel: Any,
+    objective: Any = "val_accuracy",
+    *,
+    max_trials: int,
+    directory: str | os.PathLike[str] | None = None,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    seed: int | None = None,
+    verbose: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Create a ``keras_tuner.RandomSearch`` tuner with tunekit's checks.
+
+    Parameters
+    ----------
+    hypermodel : callable or keras_tuner.HyperModel
+        A function of ``hp`` that returns a compiled model, or a HyperModel.
+    objective : str, tuple, keras_tuner.Objective or list, default="val_accuracy"
+        Checked by :func:`tunekit.validate_objective`.
+    max_trials : int
+        Total number of trials (may be raised when resuming a project).
+    directory, project_name, overwrite, seed, verbose, **kwargs
+        As for :func:`tunekit.hyperband`.
+
+    Returns
+    -------
+    keras_tuner.RandomSearch
+        A subclass with tunekit's search-time checks.
+
+    Examples
+    --------
+    >>> import tempfile, keras, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    ...     model.compile(keras.optimizers.Adam(hp.Choice("lr", [1e-2, 1e-3])),
+    ...                   "mse", metrics=["mae"])
+    ...     return model
+    >>> tuner = tunekit.random_search(build, "val_mae", max_trials=4,
+    ...                               directory=tempfile.mkdtemp(), verbose=False)
+    >>> tuner.oracle.objective.direction
+    'min'
+    >>> tunekit.random_search(build, ("val_mae", "maximize"), max_trials=4,
+    ...                       directory=tempfile.mkdtemp(), verbose=False)
+    Traceback (most recent call last):
+    ...
+    tunekit._errors.ObjectiveError: The direction of objective 'val_mae' must be ...
+    """
+    max_trials = check_positive_int("max_trials", max_trials)
+    _check_seed(seed)
+    return _build_tuner(
+        "random_search",
+        hypermodel,
+        objective,
+        directory=directory,
+        project_name=project_name,
+        overwrite=overwrite,
+        verbose=verbose,
+        settings={},
+        budget={"max_trials": max_trials},
+        oracle_kwargs={"max_trials": max_trials, "seed": seed},
+        kwargs=kwargs,
+    )
+
+
+# --------------------------------------------------------------------------
+# search(): dynamic checks, before any epoch is trained
+# --------------------------------------------------------------------------
+
+
+def _fit_arguments(fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> dict:
+    """Name the arguments as ``Model.fit`` would receive them."""
+    import keras
+
+    try:
+        bound = inspect.signature(keras.Model.fit).bind(None, *fit_args, **fit_kwargs)
+    except TypeError:
+        return dict(fit_kwargs)
+    arguments = dict(bound.arguments)
+    arguments.pop("self", None)
+    arguments.update(arguments.pop("kwargs", {}))
+    return arguments
+
+
+def _uses_default_fit(tuner: Any) -> bool:
+    import keras_tuner
+
+    run_trial = type(tuner).run_trial
+    own_run_trial = run_trial in (
+        keras_tuner.Tuner.run_trial,
+        keras_tuner.Hyperband.run_trial,
+    )
+    hypermodel = tuner.hypermodel
+    return own_run_trial and type(hypermodel).fit is keras_tuner.HyperModel.fit
+
+
+def _check_hyperband_epochs(config: _Config, arguments: dict[str, Any]) -> None:
+    if config.kind != "hyperband" or "epochs" not in arguments:
+        return
+    epochs = arguments["epochs"]
+    max_epochs = config.settings["max_epochs"]
+    if epochs == max_epochs:
+        warnings.warn(
+            f"Hyperband ignores `epochs={epochs}` in `search()`: each trial "
+            "trains the epochs of its bracket and round, up to "
+            f"max_epochs={max_epochs}. `max_epochs` is the knob; drop `epochs`.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    raise InvalidParameterError(
+        f"Hyperband overrides `epochs` in `search()` with the epochs of each "
+        f"bracket and round, so `epochs={epochs}` would be silently ignored. "
+        f"`max_epochs` (={max_epochs}) is the knob: pass max_epochs={epochs} to "
+        f"`tunekit.hyperband` instead, and drop `epochs`. "
+        f"{received('epochs', epochs)}"
+    )
+
+
+def _has_validation(arguments: dict[str, Any]) -> bool:
+    if arguments.get("validation_data") is not None:
+        return True
+    split = arguments.get("validation_split")
+    return split is not None and float(split) > 0
+
+
+def _check_validation_freq(arguments: dict[str, Any], objective: Any) -> None:
+    freq = arguments.get("validation_freq", 1)
+    if freq == 1:
+        return
+    uses_val = any(o.name.startswith("val_") for o in objective_list(objective))
+    if uses_val:
+        raise InvalidParameterError(
+            "`validation_freq` must be 1 when the objective is a validation "
+            "metric: the validation metrics are then missing on some epochs and "
+            "KerasTuner fails the trial with a KeyError. "
+            f"{received('validation_freq', freq)}"
+        )
+
+
+def _monitor_callbacks(callbacks: list[Any]) -> list[Any]:
+    import keras
+
+    kinds = (
+        keras.callbacks.EarlyStopping,
+        keras.callbacks.ModelCheckpoint,
+        keras.callbacks.ReduceLROnPlateau,
+    )
+    found = []
+    for callback in callbacks:
+        if not isinstance(callback, kinds):
+            continue
+        if isinstance(callback, keras.callbacks.ModelCheckpoint) and not getattr(
+            callback, "save_best_only", False
+        ):
+            continue
+        found.append(callback)
+    return found
+
+
+def _check_callbacks_copyable(callbacks: Any) -> list[Any]:
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise invalid_parameter(
+            "callbacks", callbacks, "a list of keras.callbacks.Callback objects"
+        )
+    for callback in callbacks:
+        try:
+            copy.deepcopy(callback)
+        except Exception as error:
+            raise InvalidParameterError(
+                f"Callback {type(callback).__name__} cannot be deep-copied "
+                f"({type(error).__name__}: {error}). KerasTuner copies every "
+                "callback for each trial and would stop the search with a "
+                "FatalValueError. Create the callback without unpicklable state "
+                "(open files, locks, lambdas capturing models). "
+                f"{received('callbacks', callbacks)}"
+            ) from error
+    return list(callbacks)
+
+
+def _callback_direction(callback: Any, model: Any) -> str | None:
+    """The direction Keras itself will use for a monitor callback on ``model``."""
+    if callback.mode in ("min", "max"):
+        return callback.mode
+    probe = copy.copy(callback)
+    probe.monitor_op = None
+    probe.set_model(model)
+    set_op = getattr(probe, "_set_monitor_op", None)
+    if set_op is None:
+        return None
+    try:
+        set_op()
+    except ValueError as error:
+        raise InvalidParameterError(
+            f"{type(callback).__name__}(monitor={callback.monitor!r}, mode='auto') "
+            "cannot tell whether to minimize or maximize that key and Keras would "
+            f"fail every trial: {error} "
+            f"{received('mode', callback.mode)}"
+        ) from error
+    import keras
+
+    return "max" if probe.monitor_op is keras.ops.greater else "min"
+
+
+def _check_monitors(
+    callbacks: list[Any], keys: list[str] | None, model: Any, config: _Config
+) -> None:
+    for callback in _monitor_callbacks(callbacks):
+        name = type(callback).__name__
+        monitor = callback.monitor
+        if keys is not None and monitor not in keys:
+            raise InvalidParameterError(
+                f"{name} monitors {monitor!r}, which the model does not log, so "
+                f"it would never act (Keras only warns).{did_you_mean(monitor, keys)}"
+                f" The model logs: {keys}. {received('monitor', monitor)}"
+            )
+        expected = metric_direction(monitor)
+        actual = (
+            callback.mode if model is None else _callback_direction(callback, model)
+        )
+        if expected is not None and actual in ("min", "max") and actual != expected:
+            raise InvalidParameterError(
+                f"{name} monitors {monitor!r} with mode={actual!r}, but that key "
+                f"should be {'maximized' if expected == 'max' else 'minimized'}: "
+                f"pass mode={expected!r}. {received('mode', callback.mode)}"
+            )
+        if config.schedule is not None and isinstance(
+            callback, _early_stopping_class()
+        ):
+            _check_patience(callback, config.schedule)
+
+
+def _early_stopping_class() -> type:
+    import keras
+
+    return keras.callbacks.EarlyStopping
+
+
+def _check_patience(callback: Any, schedule: HyperbandSchedule) -> None:
+    patience = callback.patience
+    first = schedule.first_round_epochs
+    if patience >= schedule.max_epochs:
+        warnings.warn(
+            f"EarlyStopping(patience={patience}) can never stop a Hyperband trial: "
+            f"no trial trains more than max_epochs={schedule.max_epochs} epochs. "
+            "Lower `patience` or remove the callback.",
+            UserWarning,
+            stacklevel=5,
+        )
+    elif patience + 1 < first:
+        warnings.warn(
+            f"EarlyStopping(patience={patience}) may stop trials before "
+            f"Hyperband's first round of {first} epochs ends, so the bracket "
+            "compares models trained for different budgets. Consider "
+            f"patience >= {first - 1}.",
+            UserWarning,
+            stacklevel=5,
+        )
+
+
+def _default_model(tuner: Any) -> Any:
+    hp = tuner.oracle.get_space()
+    try:
+        return tuner._try_build(hp)
+    except Exception as error:
+        raise InvalidParameterError(
+            "Building the model with the default hyperparameters failed, so "
+            f"every trial would fail: {type(error).__name__}: {error}"
+        ) from error
+
+
+def _logged_keys(model: Any, arguments: dict[str, Any]) -> list[str] | None:
+    batch = sample_batch(
+        arguments.get("x"), arguments.get("y"), arguments.get("sample_weight")
+    )
+    if batch is None:
+        return None
+    is_array = hasattr(arguments.get("x"), "shape")
+    model.run_eagerly = True  # a throwaway model: skip graph tracing, ~2x faster
+    try:
+        return discover_logged_keys(model, batch)
+    except Exception as error:
+        if not is_array:
+            return None  # an unbatched dataset or exotic input: skip this check
+        raise InvalidParameterError(
+            "The model built with the default hyperparameters cannot evaluate a "
+            "few samples of the search data, so every trial would fail: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _check_labels(model: Any, arguments: dict[str, Any]) -> None:
+    y = arguments.get("y")
+    if y is None and hasattr(arguments.get("x"), "class_mode"):
+        y = arguments["x"]  # a DirectoryIterator carries its labels
+    if y is None or not (hasattr(y, "shape") or isinstance(y, (dict, list, tuple))):
+        return  # datasets and generators are not read here
+    try:
+        from tunekit._labels import check_model_labels
+    except ImportError:
+        return
+    check_model_labels(model, y)
+
+
+def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
+    config: _Config = tuner._tunekit
+    arguments = _fit_arguments(fit_args, fit_kwargs)
+    _check_hyperband_epochs(config, arguments)
+    callbacks = _check_callbacks_copyable(arguments.get("callbacks"))
+    keys = None
+    model = None
+    if _uses_default_fit(tuner):
+        validation = _has_validation(arguments)
+        _check_validation_freq(arguments, config.objective)
+        validate_objective(config.objective, validation=validation)
+        model = _default_model(tuner)
+        _check_labels(model, arguments)
+        train_keys = _logged_keys(model, arguments)
+        if train_keys is not None:
+            validate_objective(config.objective, train_keys, validation=validation)
+            keys = sorted(
+                set(train_keys)
+                | ({f"val_{k}" for k in train_keys} if validation else set())
+            )
+    _check_monitors(callbacks, keys, model, config)
+    if config.schedule is not None and config.verbose:
+        print(config.schedule)
+        if any(r.round > 0 for r in config.schedule.rounds):
+            print(
+                "Note: rounds after the first continue a trial from its best "
+                "checkpoint; on Keras 3 the optimizer state (Adam moments, LR "
+                "schedules) restarts there."
+            )
+
+
+# --------------------------------------------------------------------------
+# After the search
+# --------------------------------------------------------------------------
+
+
+def _failures(tuner: Any) -> list[Any]:
+    trials = tuner.oracle.trials
+    ordered = [trials[i] for i in tuner.oracle.end_order if i in trials]
+    ordered += [t for t in trials.values() if t not in ordered]
+    return [t for t in ordered if t.status in ("FAILED", "INVALID")]
+
+
+def _search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
+    failures = _failures(tuner)
+    first = failures[0].message if failures and failures[0].message else detail
+    completed = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+    message = (
+        f"The search ended with {completed} completed trial(s) out of "
+        f"{len(tuner.oracle.trials)}; {len(failures)} failed. "
+        "The first failure was:\n" + (first or "(no message recorded)").strip()
+    )
+    error = SearchFailedError(message)
+    error.first_failure = first  # type: ignore[attr-defined]
+    error.failed_trials = [t.trial_id for t in failures]  # type: ignore[attr-defined]
+    return error
+
+
+def _raise_if_nothing_completed(tuner: Any) -> None:
+    trials = getattr(tuner.oracle, "trials", None)
+    if trials is None:  # a distributed worker: the chief holds the trials
+        return
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    if dist_utils.is_chief_oracle():
+        return
+    if any(t.status == "COMPLETED" for t in trials.values()):
+        return
+    raise _search_failed(tuner)
