@@ -53,6 +53,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "flow_from_directory": "tunekit._image_iterator",
     "DirectoryIterator": "tunekit._image_iterator",
     "ImageDataGenerator": "tunekit._image_iterator",
+    "check_same_classes": "tunekit._image_iterator",
     "image_dataset_from_directory": "tunekit._tf_data",
     # class weights and label diagnostics
     "class_weights": "tunekit._class_weights",

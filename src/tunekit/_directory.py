@@ -65,19 +65,27 @@ class DirectoryListing:
 
 
 def _walk_class_folder(
-    class_dir: str, follow_links: bool
+    directory: str, class_name: str, follow_links: bool
 ) -> tuple[list[str], list[str]]:
-    """Return (image paths, ignored paths) of one class folder, Keras 2 order."""
+    """Return (image names, ignored names) of one class folder, Keras 2 order.
+
+    Names are relative to ``directory`` (``"cat/sub/1.png"``); each folder's
+    prefix is computed once instead of calling ``os.path.relpath`` per file.
+    """
     images: list[str] = []
     ignored: list[str] = []
+    class_dir = os.path.join(directory, class_name)
     walk = sorted(os.walk(class_dir, followlinks=follow_links), key=lambda x: x[0])
     for root, _, files in walk:
+        prefix = os.path.join(class_name, os.path.relpath(root, class_dir))
+        if root == class_dir:
+            prefix = class_name
         for fname in sorted(files):
-            path = os.path.join(root, fname)
+            name = os.path.join(prefix, fname)
             if fname.lower().endswith(IMAGE_EXTENSIONS):
-                images.append(path)
+                images.append(name)
             elif not fname.startswith("."):
-                ignored.append(path)
+                ignored.append(name)
     return images, ignored
 
 
@@ -171,16 +179,14 @@ def list_image_directory(
     ignored: list[str] = []
     empty: list[str] = []
     for index, name in enumerate(class_names):
-        images, skipped = _walk_class_folder(
-            os.path.join(directory, name), follow_links
-        )
-        ignored.extend(os.path.relpath(p, directory) for p in skipped)
+        images, skipped = _walk_class_folder(directory, name, follow_links)
+        ignored.extend(skipped)
         if not images:
             empty.append(name)
         if split is not None:
             start, stop = int(split[0] * len(images)), int(split[1] * len(images))
             images = images[start:stop]
-        filenames.extend(os.path.relpath(p, directory) for p in images)
+        filenames.extend(images)
         labels.extend([index] * len(images))
     if empty and not allow_empty_classes:
         raise ImageDirectoryError(

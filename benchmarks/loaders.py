@@ -1,0 +1,331 @@
+"""Images per second of tunekit's image-folder loaders against Keras'.
+
+Measured in one process, on the same folder, median of ``--repeats`` runs,
+batch 128, 28x28 grayscale (MNIST PNGs). Prints one JSON object.
+
+For every loader it records ``build_s`` (seconds to build it: listing the
+folder; for cached runs also decoding and writing, or reading, the cache),
+``epoch1``/``epoch2`` (images/s of one full pass, building excluded) and
+``first_pass`` (images/s of building plus the first pass). Loaders:
+
+* ``legacy_directory_iterator``: ``keras.src.legacy.preprocessing.image``'s
+  ``ImageDataGenerator().flow_from_directory`` (the baseline);
+* ``keras_image_dataset``: ``keras.utils.image_dataset_from_directory``;
+* ``pil_loop``: a plain one-process PIL decode loop (reference);
+* ``tunekit_flow``: ``tunekit.flow_from_directory`` without cache;
+  ``tunekit_flow_pil_only``: the same with the direct decoder for unfiltered
+  PNGs switched off (every file through PIL, as for JPEGs or filtered PNGs);
+* ``tunekit_flow_cached``: the same with ``cache=`` set, second run (warm);
+* ``tunekit_tf_data``: ``tunekit.image_dataset_from_directory`` without cache
+  (``decoder="pil"``, the default; ``_decoder_tf``: ``decoder="tf"``);
+* ``tunekit_tf_data_cached``: with ``cache=``, run 1 (cold) and run 2 (warm);
+* ``tf_bare_array``: ``tf.data.Dataset.from_tensor_slices((x, y)).batch(128)``
+  over an in-memory array, the ceiling of eager tf.data iteration here.
+
+Usage::
+
+    python benchmarks/loaders.py --per-class 1000 --repeats 3
+    python benchmarks/loaders.py            # the whole 60,000-image train set
+
+The MNIST archive (``../shared/datasets/mnist_png.tar.gz``) is extracted
+outside the repository (``--extract-to``, default ``/tmp/mnist_png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+DEFAULT_ARCHIVE = "/work/shared/datasets/mnist_png.tar.gz"
+SIZE = (28, 28)
+
+
+def _train_dir(archive: str, extract_to: str) -> str:
+    target = os.path.join(extract_to, "mnist_png", "training")
+    if not os.path.isdir(target):
+        os.makedirs(extract_to, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(extract_to, filter="data")
+    return target
+
+
+def _subset(train_dir: str, per_class: int, workdir: str) -> str:
+    """Symlink the first ``per_class`` files of every class into ``workdir``."""
+    root = os.path.join(workdir, f"mnist_{per_class}")
+    for cls in sorted(os.listdir(train_dir)):
+        os.makedirs(os.path.join(root, cls))
+        for name in sorted(os.listdir(os.path.join(train_dir, cls)))[:per_class]:
+            os.symlink(
+                os.path.join(train_dir, cls, name), os.path.join(root, cls, name)
+            )
+    return root
+
+
+def _epoch(loader: Any) -> int:
+    """Consume one epoch; return the number of images seen."""
+    if hasattr(loader, "__getitem__") and hasattr(loader, "__len__"):
+        count = 0
+        for i in range(len(loader)):
+            count += len(loader[i][0])
+        loader.on_epoch_end()
+        return count
+    return sum(int(x.shape[0]) for x, _ in loader)
+
+
+def _measure(
+    name: str,
+    build: Callable[[], Any],
+    record: Callable[[str, float], None],
+    epochs: int = 1,
+) -> Any:
+    """Record build seconds, first pass (build + epoch 1) and epoch img/s."""
+    start = time.perf_counter()
+    loader = build()
+    built = time.perf_counter()
+    n = _epoch(loader)
+    done = time.perf_counter()
+    record(f"{name}.build_s", built - start)
+    record(f"{name}.first_pass", n / (done - start))
+    record(f"{name}.epoch1", n / (done - built))
+    for epoch in range(2, epochs + 1):
+        start = time.perf_counter()
+        n = _epoch(loader)
+        record(f"{name}.epoch{epoch}", n / (time.perf_counter() - start))
+    return loader
+
+
+def _repeat(
+    rep: int,
+    data: str,
+    paths: list[str],
+    batch_size: int,
+    cache_root: str,
+    record: Callable[[str, float], None],
+) -> None:
+    import keras
+    import numpy as np
+    from keras.src.legacy.preprocessing.image import ImageDataGenerator
+    from PIL import Image
+
+    import tunekit
+    from tunekit import _decode_cache
+
+    flow_kw = dict(target_size=SIZE, color_mode="grayscale", batch_size=batch_size)
+    tf_kw = dict(image_size=SIZE, color_mode="grayscale", batch_size=batch_size)
+    legacy = ImageDataGenerator(rescale=1 / 255)
+    _measure(
+        "legacy_directory_iterator",
+        lambda: legacy.flow_from_directory(data, **flow_kw, seed=rep),
+        record,
+    )
+
+    def pil_loop() -> None:
+        for p in paths:
+            with Image.open(p) as img:
+                np.asarray(img.convert("L"))
+
+    start = time.perf_counter()
+    pil_loop()
+    record("pil_loop.epoch1", len(paths) / (time.perf_counter() - start))
+
+    _measure(
+        "keras_image_dataset",
+        lambda: keras.utils.image_dataset_from_directory(
+            data, **tf_kw, seed=rep, verbose=False
+        ),
+        record,
+        epochs=2,
+    )
+    _measure(
+        "tunekit_flow",
+        lambda: tunekit.flow_from_directory(
+            data, **flow_kw, rescale=1 / 255, seed=rep, verbose=False
+        ),
+        record,
+    )
+    _decode_cache.FAST_PNG = False
+    try:
+        _measure(
+            "tunekit_flow_pil_only",
+            lambda: tunekit.flow_from_directory(
+                data, **flow_kw, rescale=1 / 255, seed=rep, verbose=False
+            ),
+            record,
+        )
+    finally:
+        _decode_cache.FAST_PNG = True
+    flow_cache = os.path.join(cache_root, f"flow{rep}")
+    for run in (1, 2):
+        _measure(
+            f"tunekit_flow_cached_run{run}",
+            lambda: tunekit.flow_from_directory(
+                data,
+                **flow_kw,
+                rescale=1 / 255,
+                seed=rep,
+                verbose=False,
+                cache=flow_cache,
+            ),
+            record,
+            epochs=2,
+        )
+    _measure(
+        "tunekit_tf_data",
+        lambda: tunekit.image_dataset_from_directory(
+            data, **tf_kw, rescale=1 / 255, seed=rep, verbose=False
+        ),
+        record,
+        epochs=2,
+    )
+    _measure(
+        "tunekit_tf_data_decoder_tf",
+        lambda: tunekit.image_dataset_from_directory(
+            data, **tf_kw, rescale=1 / 255, seed=rep, verbose=False, decoder="tf"
+        ),
+        record,
+    )
+    import tensorflow as tf
+
+    zeros = np.zeros((len(paths), *SIZE, 1), np.uint8)
+    labels = np.zeros(len(paths), np.int32)
+    _measure(
+        "tf_bare_array",
+        lambda: tf.data.Dataset.from_tensor_slices((zeros, labels)).batch(batch_size),
+        record,
+        epochs=2,
+    )
+    tf_cache = os.path.join(cache_root, f"tf{rep}")
+    for run in (1, 2):
+        _measure(
+            f"tunekit_tf_data_cached_run{run}",
+            lambda: tunekit.image_dataset_from_directory(
+                data,
+                **tf_kw,
+                rescale=1 / 255,
+                seed=rep,
+                verbose=False,
+                cache=tf_cache,
+            ),
+            record,
+            epochs=2,
+        )
+
+
+def run(data: str, repeats: int, batch_size: int, cache_root: str) -> dict[str, Any]:
+    results: dict[str, list[float]] = {}
+
+    def record(name: str, value: float) -> None:
+        results.setdefault(name, []).append(value)
+
+    paths = [
+        os.path.join(root, f)
+        for root, _, files in sorted(os.walk(data))
+        for f in sorted(files)
+    ]
+    for rep in range(repeats):
+        _repeat(rep, data, paths, batch_size, cache_root, record)
+    return results
+
+
+def _ratios(m: dict[str, float]) -> dict[str, float]:
+    def ratio(a: str, b: str) -> float:
+        return round(m[a] / m[b], 2)
+
+    return {
+        "tunekit_flow_vs_legacy (first pass)": ratio(
+            "tunekit_flow.first_pass", "legacy_directory_iterator.first_pass"
+        ),
+        "tunekit_flow_pil_only_vs_legacy (first pass)": ratio(
+            "tunekit_flow_pil_only.first_pass", "legacy_directory_iterator.first_pass"
+        ),
+        "tunekit_tf_data_vs_keras (first pass)": ratio(
+            "tunekit_tf_data.first_pass", "keras_image_dataset.first_pass"
+        ),
+        "tunekit_tf_data_vs_keras (epoch 1)": ratio(
+            "tunekit_tf_data.epoch1", "keras_image_dataset.epoch1"
+        ),
+        "tunekit_tf_data_decoder_tf_vs_keras (epoch 1)": ratio(
+            "tunekit_tf_data_decoder_tf.epoch1", "keras_image_dataset.epoch1"
+        ),
+        "tunekit_tf_data_cached_run2_vs_tf_bare_array (epoch 2)": ratio(
+            "tunekit_tf_data_cached_run2.epoch2", "tf_bare_array.epoch2"
+        ),
+        "tunekit_flow_cached_run2_vs_legacy (first pass)": ratio(
+            "tunekit_flow_cached_run2.first_pass",
+            "legacy_directory_iterator.first_pass",
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archive", default=DEFAULT_ARCHIVE)
+    parser.add_argument("--extract-to", default="/tmp/mnist_png")
+    parser.add_argument(
+        "--per-class",
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first N images of each class",
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args(argv)
+
+    warnings.filterwarnings("ignore")
+    train_dir = _train_dir(args.archive, args.extract_to)
+    workdir = tempfile.mkdtemp(prefix="tunekit_bench_")
+    try:
+        data = train_dir
+        if args.per_class:
+            data = _subset(train_dir, args.per_class, workdir)
+        n = sum(len(files) for _, _, files in os.walk(data))
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Found ..."
+            raw = run(data, args.repeats, args.batch_size, os.path.join(workdir, "c"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    medians = {
+        name: round(statistics.median(v), 3 if name.endswith("_s") else 1)
+        for name, v in raw.items()
+    }
+    import keras
+
+    print(
+        json.dumps(
+            {
+                "images": n,
+                "batch_size": args.batch_size,
+                "image_size": list(SIZE),
+                "color_mode": "grayscale",
+                "repeats": args.repeats,
+                "medians (img/s; *_s: seconds)": medians,
+                "ratios": _ratios(medians),
+                "raw": {k: [round(x, 3) for x in v] for k, v in raw.items()},
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "python": sys.version.split()[0],
+                "keras": keras.__version__,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,586 @@
+"""Decoding image files to arrays, and the on-disk cache of decoded arrays.
+
+Both loaders (:mod:`tunekit._image_iterator` and :mod:`tunekit._tf_data`)
+decode with the functions here, so they produce the same pixels. Decoding uses
+PIL and NumPy only (no Keras, no TensorFlow) with the shortest path PIL
+offers: the file is opened with the image formats restricted, converted only
+when its mode differs from the requested one and resized only when its size
+differs from the target.
+
+The cache stores the decoded ``uint8`` array of a whole list of files as one
+``.npy`` file, read back memory-mapped. Its key hashes every file's path, size
+and modification time together with the target size, color mode and
+interpolation, so a changed folder (a file added, removed, replaced or
+touched) or changed loader arguments get a new entry: a stale array is never
+served. Entries are written to a temporary name and renamed, so an interrupted
+run never leaves a half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import struct
+import warnings
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunekit._errors import ImageDirectoryError
+from tunekit._validation import check_in, invalid_parameter
+
+__all__ = [
+    "COLOR_MODES",
+    "INTERPOLATIONS",
+    "DecodedImages",
+    "decode_image",
+    "decode_images",
+    "default_cache_dir",
+    "load_decoded",
+    "report_unreadable",
+    "resolve_cache_dir",
+]
+
+#: color_mode -> (PIL mode, number of channels)
+COLOR_MODES: dict[str, tuple[str, int]] = {
+    "grayscale": ("L", 1),
+    "rgb": ("RGB", 3),
+    "rgba": ("RGBA", 4),
+}
+
+#: interpolation name -> name of the PIL ``Image.Resampling`` member
+INTERPOLATIONS: dict[str, str] = {
+    "nearest": "NEAREST",
+    "bilinear": "BILINEAR",
+    "bicubic": "BICUBIC",
+    "lanczos": "LANCZOS",
+    "box": "BOX",
+    "hamming": "HAMMING",
+}
+
+_CACHE_VERSION = 1
+_FORMATS = ("PNG", "JPEG", "BMP", "PPM", "TIFF", "GIF", "WEBP")
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    zlib.error,
+    ValueError,
+    SyntaxError,
+    EOFError,
+)
+
+
+def _decode_errors() -> tuple[type[BaseException], ...]:
+    from PIL import Image
+
+    return (*_DECODE_ERRORS, Image.DecompressionBombError)
+
+
+def _crop_to_aspect_ratio(img: Any, target_size: tuple[int, int]) -> Any:
+    """Center-crop ``img`` to the aspect ratio of ``target_size`` (Keras 2 rule)."""
+    width, height = img.size
+    target_height, target_width = target_size
+    crop_height = min(height, (width * target_height) // target_width)
+    crop_width = min(width, (height * target_width) // target_height)
+    top = (height - crop_height) // 2
+    left = (width - crop_width) // 2
+    return img.crop((left, top, left + crop_width, top + crop_height))
+
+
+def _to_image(
+    img: Any,
+    target_size: tuple[int, int],
+    pil_mode: str,
+    resample: Any,
+    keep_aspect_ratio: bool,
+) -> Any:
+    """Convert and resize only when needed; return a loaded PIL image."""
+    if img.mode != pil_mode:
+        img = img.convert(pil_mode)
+    if img.size != (target_size[1], target_size[0]):
+        if keep_aspect_ratio:
+            img = _crop_to_aspect_ratio(img, target_size)
+        img = img.resize((target_size[1], target_size[0]), resample)
+    img.load()
+    return img
+
+
+def _to_array(
+    img: Any,
+    target_size: tuple[int, int],
+    pil_mode: str,
+    resample: Any,
+    keep_aspect_ratio: bool,
+) -> np.ndarray:
+    return np.asarray(
+        _to_image(img, target_size, pil_mode, resample, keep_aspect_ratio)
+    )
+
+
+class _PixelWriter:
+    """Copy a PIL image's pixels into a NumPy row without ``tobytes()``.
+
+    ``np.asarray(img)`` goes through ``Image.tobytes()``, a Python loop over an
+    encoder that costs more than decoding a small PNG. Mapping the destination
+    row as a PIL image (``Image.core.map_buffer``, what ``Image.frombuffer``
+    uses) and pasting into it is a single C copy. RGB images are 4 bytes per
+    pixel inside PIL, so they go through a 4-channel scratch row. Falls back to
+    ``np.asarray`` if this Pillow lacks the mapping.
+    """
+
+    def __init__(self, height: int, width: int, channels: int) -> None:
+        from PIL import Image
+
+        self._core = getattr(Image, "core", None)
+        self._box = (0, 0, width, height)
+        self._size = (width, height)
+        self._shape = (height, width, channels)
+        self._mode = {1: "L", 3: "RGBX", 4: "RGBA"}[channels]
+        self._scratch = (
+            np.empty((height, width, 4), np.uint8) if channels == 3 else None
+        )
+        self._fast = hasattr(self._core, "map_buffer")
+
+    def write(self, row: np.ndarray, img: Any) -> None:
+        if self._fast:
+            try:
+                target = self._scratch if self._scratch is not None else row
+                if not target.flags.c_contiguous:
+                    raise ValueError("not contiguous")
+                core = self._core.map_buffer(  # type: ignore[union-attr]
+                    target, self._size, "raw", 0, (self._mode, 0, 1)
+                )
+                core.paste(img.im, self._box)
+                if self._scratch is not None:
+                    row[...] = self._scratch[..., :3]
+                return
+            except (AttributeError, TypeError, ValueError):
+                self._fast = False
+        row[...] = np.asarray(img).reshape(self._shape)
+
+
+def decode_image(
+    path: str | os.PathLike[str],
+    target_size: tuple[int, int],
+    color_mode: str = "rgb",
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+) -> np.ndarray:
+    """Decode one image file to a ``uint8`` array of shape ``(height, width, c)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Image file.
+    target_size : (int, int)
+        ``(height, width)`` of the result; the image is resized if needed.
+    color_mode : {"grayscale", "rgb", "rgba"}, default="rgb"
+        Channels of the result (1, 3 or 4); other modes are converted.
+    interpolation : str, default="nearest"
+        PIL resampling filter used when the size differs.
+    keep_aspect_ratio : bool, default=False
+        Center-crop to the target aspect ratio before resizing.
+
+    Returns
+    -------
+    numpy.ndarray of uint8
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.png")
+    >>> Image.fromarray(np.full((4, 6), 7, np.uint8)).save(path)
+    >>> decode_image(path, (2, 3), "rgb").shape
+    (2, 3, 3)
+    """
+    from PIL import Image
+
+    pil_mode, channels = COLOR_MODES[color_mode]
+    resample = getattr(Image.Resampling, INTERPOLATIONS[interpolation])
+    with Image.open(path, formats=_FORMATS) as img:
+        array = _to_array(img, target_size, pil_mode, resample, keep_aspect_ratio)
+    return array.reshape(target_size[0], target_size[1], channels)
+
+
+#: Decode unfiltered 8-bit PNGs directly (see :func:`_write_plain_png`).
+FAST_PNG = True
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHUNK_HEAD = struct.Struct(">I4s")
+_SIZE = struct.Struct(">II")
+_PNG_CHANNELS = {0: 1, 2: 3, 6: 4}  # color type -> channels (8-bit L, RGB, RGBA)
+# Chunks that do not change the pixels PIL returns.
+_PNG_HARMLESS = frozenset(
+    (b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"pHYs", b"tEXt", b"zTXt", b"iTXt",
+     b"tIME", b"bKGD", b"sBIT")
+)  # fmt: skip
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes:
+    """All bytes of a file, with fewer objects than ``open().read()``."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, 1 << 16)
+        if len(data) < 1 << 16:
+            return data
+        parts = [data]
+        while chunk := os.read(fd, 1 << 20):
+            parts.append(chunk)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def _write_plain_png(
+    row: np.ndarray, data: bytes, target_size: tuple[int, int], channels: int
+) -> bool:
+    """Decode an *unfiltered* 8-bit PNG into ``row``; ``False`` if not one.
+
+    PNG rows start with a filter byte; when every row uses filter 0 (None),
+    as MNIST's PNGs and many converted datasets do, the pixels are exactly
+    the inflated IDAT bytes minus that byte, so ``zlib`` and one NumPy reshape
+    replace PIL's Python-level chunk parsing and decoder. Anything else (other
+    filters, palettes, 16-bit, interlacing, transparency chunks, a size other
+    than the target, a conversion other than gray -> RGB/RGBA, a truncated or
+    corrupt file) returns ``False`` and goes through PIL, which produces the
+    same pixels (tested) or the error.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return False
+    pos, end_of_data, ihdr, idat = 8, len(data), b"", []
+    unpack = _CHUNK_HEAD.unpack_from
+    while True:
+        if pos + 12 > end_of_data:
+            return False  # no IEND: truncated, let PIL report it
+        length, kind = unpack(data, pos)
+        start, stop = pos + 8, pos + 8 + length
+        if stop + 4 > end_of_data:
+            return False
+        if kind == b"IDAT":
+            idat.append(data[start:stop])
+        elif kind == b"IHDR":
+            ihdr = data[start:stop]
+        elif kind == b"IEND":
+            break
+        elif kind not in _PNG_HARMLESS:
+            return False
+        pos = stop + 4
+    if len(ihdr) != 13 or ihdr[8] != 8 or ihdr[12] != 0 or ihdr[9] not in _PNG_CHANNELS:
+        return False
+    width, height = _SIZE.unpack_from(ihdr)
+    found = _PNG_CHANNELS[ihdr[9]]
+    if (height, width) != tuple(target_size):
+        return False
+    if found != channels and not (found == 1 and channels in (3, 4)):
+        return False
+    try:
+        raw = zlib.decompress(b"".join(idat))
+    except zlib.error:
+        return False
+    stride = width * found + 1
+    if len(raw) != height * stride:
+        return False
+    if raw[::stride] != bytes(height):
+        return False  # filtered rows: PIL undoes the filters
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride)
+    pixels = rows[:, 1:].reshape(height, width, found)
+    if found == channels:
+        row[...] = pixels
+    else:  # gray -> RGB / RGBA, as PIL's convert does
+        row[..., :3] = pixels
+        if channels == 4:
+            row[..., 3] = 255
+    return True
+
+
+def decode_images(
+    paths: Sequence[str],
+    target_size: tuple[int, int],
+    color_mode: str = "rgb",
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Decode many files into one ``uint8`` array ``(n, height, width, c)``.
+
+    Unreadable files (not an image, corrupt, truncated) leave zeros in their
+    row and are returned in a dict ``{index: reason}`` instead of raising.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> good, bad = os.path.join(root, "a.png"), os.path.join(root, "b.png")
+    >>> Image.fromarray(np.full((2, 2), 9, np.uint8)).save(good)
+    >>> _ = open(bad, "wb").write(b"not an image")
+    >>> images, errors = decode_images([good, bad], (2, 2), "grayscale")
+    >>> images.shape, int(images[0].max()), list(errors)
+    ((2, 2, 2, 1), 9, [1])
+    """
+    from PIL import Image
+
+    pil_mode, channels = COLOR_MODES[color_mode]
+    resample = getattr(Image.Resampling, INTERPOLATIONS[interpolation])
+    height, width = target_size
+    if out is None:
+        out = np.zeros((len(paths), height, width, channels), dtype=np.uint8)
+    view = out.reshape(len(paths), height, width, channels)
+    writer = _PixelWriter(height, width, channels)
+    errors: dict[int, str] = {}
+    catch = _decode_errors()
+    for i, path in enumerate(paths):
+        try:
+            data = _read_file(path)
+            if FAST_PNG and _write_plain_png(view[i], data, target_size, channels):
+                continue
+            with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
+                writer.write(
+                    view[i],
+                    _to_image(img, target_size, pil_mode, resample, keep_aspect_ratio),
+                )
+        except catch as exc:
+            view[i] = 0
+            errors[i] = f"{type(exc).__name__}: {exc}"
+    return out, errors
+
+
+def report_unreadable(
+    errors: dict[str, str],
+    on_error: str,
+    *,
+    total: int | None = None,
+    note: str = "",
+) -> None:
+    """Warn once (``on_error="warn"``) or raise about unreadable image files.
+
+    ``errors`` maps each file path to the reason it could not be decoded.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     report_unreadable({"a/1.png": "OSError: truncated"}, "warn")
+    >>> "a/1.png" in str(caught[0].message)
+    True
+    """
+    if not errors:
+        return
+    listed = "\n".join(f"  {path}: {reason}" for path, reason in errors.items())
+    out_of = f" of {total}" if total is not None else ""
+    if on_error == "raise":
+        raise ImageDirectoryError(
+            f"{len(errors)}{out_of} image files could not be decoded (corrupt, "
+            f"truncated or not images):\n{listed}\nRemove or replace them, or "
+            "pass on_error='warn' to skip them. Received: on_error='raise'"
+        )
+    warnings.warn(
+        f"Skipping {len(errors)}{out_of} image files that could not be decoded "
+        f"(corrupt, truncated or not images):\n{listed}\n{note}Pass "
+        "on_error='raise' to make this an error.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def default_cache_dir() -> Path:
+    """Where decoded arrays are cached unless told otherwise.
+
+    ``$TUNEKIT_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/tunekit``, else
+    ``~/.cache/tunekit``; decoded arrays go in its ``decoded`` subfolder.
+
+    Examples
+    --------
+    >>> default_cache_dir().name
+    'decoded'
+    """
+    root = os.environ.get("TUNEKIT_CACHE_DIR")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".cache"
+        )
+        root = os.path.join(xdg, "tunekit")
+    return Path(root) / "decoded"
+
+
+def resolve_cache_dir(cache: bool | str | os.PathLike[str] | None) -> Path | None:
+    """Turn a loader's ``cache`` argument into a folder, or ``None`` (no cache).
+
+    Examples
+    --------
+    >>> resolve_cache_dir(False) is None
+    True
+    >>> str(resolve_cache_dir("/tmp/mycache"))
+    '/tmp/mycache'
+    """
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return default_cache_dir()
+    if isinstance(cache, (str, os.PathLike)):
+        return Path(cache)
+    raise invalid_parameter(
+        "cache",
+        cache,
+        "False (no cache), True (the default cache folder) or a folder path",
+    )
+
+
+def _cache_key(
+    paths: Sequence[str],
+    target_size: tuple[int, int],
+    color_mode: str,
+    interpolation: str,
+    keep_aspect_ratio: bool,
+) -> str:
+    digest = hashlib.sha256()
+    params = [_CACHE_VERSION, list(target_size), color_mode, interpolation]
+    digest.update(json.dumps([*params, keep_aspect_ratio]).encode())
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            entry = f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+        except OSError:
+            entry = f"{os.path.abspath(path)}\0missing\n"
+        digest.update(entry.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class DecodedImages:
+    """Decoded pixels of a list of files.
+
+    Attributes
+    ----------
+    images : numpy.ndarray of uint8
+        ``(n, height, width, channels)``; memory-mapped when read from the cache.
+    errors : dict of int to str
+        Index -> reason, for files that could not be decoded (zeros in ``images``).
+    from_cache : bool
+        Whether the array was read from the cache instead of decoded.
+    path : pathlib.Path or None
+        The cache entry (``.npy``), if a cache was used.
+    """
+
+    images: np.ndarray
+    errors: dict[int, str]
+    from_cache: bool
+    path: Path | None = None
+
+
+def load_decoded(
+    paths: Sequence[str],
+    *,
+    target_size: tuple[int, int],
+    color_mode: str,
+    interpolation: str,
+    keep_aspect_ratio: bool = False,
+    cache: bool | str | os.PathLike[str] | None = False,
+) -> DecodedImages:
+    """Decode ``paths`` once, reading and writing the on-disk cache if enabled.
+
+    With ``cache`` set, a matching entry is memory-mapped (no image is
+    decoded); otherwise the files are decoded and the entry written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> path = os.path.join(root, "a.png")
+    >>> Image.fromarray(np.full((3, 3), 5, np.uint8)).save(path)
+    >>> kw = dict(target_size=(3, 3), color_mode="grayscale",
+    ...           interpolation="nearest", cache=os.path.join(root, "cache"))
+    >>> load_decoded([path], **kw).from_cache
+    False
+    >>> again = load_decoded([path], **kw)
+    >>> again.from_cache, int(again.images[0, 0, 0, 0])
+    (True, 5)
+    """
+    check_in("color_mode", color_mode, list(COLOR_MODES))
+    check_in("interpolation", interpolation, list(INTERPOLATIONS))
+    cache_dir = resolve_cache_dir(cache)
+    if cache_dir is None:
+        images, errors = decode_images(
+            paths, target_size, color_mode, interpolation, keep_aspect_ratio
+        )
+        return DecodedImages(images, errors, from_cache=False)
+    key = _cache_key(paths, target_size, color_mode, interpolation, keep_aspect_ratio)
+    array_path = cache_dir / f"{key}.npy"
+    meta_path = cache_dir / f"{key}.json"
+    cached = _read_entry(array_path, meta_path, len(paths))
+    if cached is not None:
+        return cached
+    return _write_entry(
+        array_path,
+        meta_path,
+        paths,
+        target_size,
+        color_mode,
+        interpolation,
+        keep_aspect_ratio,
+    )
+
+
+def _read_entry(array_path: Path, meta_path: Path, n: int) -> DecodedImages | None:
+    if not (array_path.exists() and meta_path.exists()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        images = np.load(array_path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None  # unreadable entry: decode again and overwrite it
+    if images.shape[0] != n or meta.get("version") != _CACHE_VERSION:
+        return None
+    errors = {int(k): v for k, v in meta.get("errors", {}).items()}
+    return DecodedImages(images, errors, from_cache=True, path=array_path)
+
+
+def _write_entry(
+    array_path: Path,
+    meta_path: Path,
+    paths: Sequence[str],
+    target_size: tuple[int, int],
+    color_mode: str,
+    interpolation: str,
+    keep_aspect_ratio: bool,
+) -> DecodedImages:
+    array_path.parent.mkdir(parents=True, exist_ok=True)
+    channels = COLOR_MODES[color_mode][1]
+    shape = (len(paths), target_size[0], target_size[1], channels)
+    tmp = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+    try:
+        _, errors = decode_images(
+            paths, target_size, color_mode, interpolation, keep_aspect_ratio, out=out
+        )
+        out.flush()
+        del out
+        meta = {
+            "version": _CACHE_VERSION,
+            "n": len(paths),
+            "target_size": list(target_size),
+            "color_mode": color_mode,
+            "interpolation": interpolation,
+            "keep_aspect_ratio": keep_aspect_ratio,
+            "first_file": paths[0] if paths else None,
+            "errors": {str(k): v for k, v in errors.items()},
+        }
+        meta_tmp = meta_path.with_name(f"{meta_path.stem}.{os.getpid()}.tmp.json")
+        meta_tmp.write_text(json.dumps(meta))
+        os.replace(tmp, array_path)
+        os.replace(meta_tmp, meta_path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    images = np.load(array_path, mmap_mode="r")
+    return DecodedImages(images, errors, from_cache=False, path=array_path)

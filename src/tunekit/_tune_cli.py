@@ -1,0 +1,321 @@
+"""``tunekit tune DIR``: tune a CNN on your own folder of images.
+
+``DIR`` holds one subfolder per class. The command checks the folders (class
+subfolders, empty classes, the same classes in ``--validation-dir`` and
+``--test-dir``) before importing Keras, loads the images with
+:func:`tunekit.flow_from_directory` (decoded once into the on-disk cache, so
+no trial after the first decodes an image), builds
+:func:`tunekit.build_cnn_hypermodel` and searches with tunekit's tuner
+factories. It prints the best hyperparameters, the best validation accuracy
+and, with ``--test-dir``, the test accuracy of the best model.
+
+Keras and KerasTuner are imported inside :func:`run` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from tunekit._errors import SearchFailedError, TunekitError
+
+__all__ = ["add_arguments", "run"]
+
+TUNERS = ("hyperband", "bayesian", "random")
+PRESETS = ("default", "dense_head", "two_conv")
+DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "tune")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _split(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``tunekit tune`` options to ``parser``."""
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.epilog = (
+        "Example: tunekit tune data/train --test-dir data/test --image-size 64 64 "
+        "--tuner hyperband --max-epochs 9 --class-weight balanced"
+    )
+    parser.add_argument(
+        "dir", metavar="DIR", help="training images, one subfolder per class"
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--validation-dir",
+        default=None,
+        help="validation images (default: --validation-split of DIR, per class)",
+    )
+    data.add_argument(
+        "--validation-split",
+        type=_split,
+        default=0.2,
+        help="fraction of each class of DIR used for validation (the first files "
+        "in sorted order, as Keras 2) when --validation-dir is not given",
+    )
+    data.add_argument("--test-dir", default=None, help="test images, evaluated once")
+    data.add_argument(
+        "--image-size",
+        nargs=2,
+        type=_positive_int,
+        metavar=("H", "W"),
+        default=(64, 64),
+        help="height and width every image is resized to",
+    )
+    data.add_argument(
+        "--color-mode", choices=("rgb", "grayscale", "rgba"), default="rgb"
+    )
+    data.add_argument(
+        "--interpolation",
+        choices=("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"),
+        default="bilinear",
+        help="resampling filter used when resizing",
+    )
+    data.add_argument("--batch-size", type=_positive_int, default=32)
+    data.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where decoded images are cached (default: $TUNEKIT_CACHE_DIR, "
+        "$XDG_CACHE_HOME/tunekit or ~/.cache/tunekit)",
+    )
+    data.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="decode the images in every epoch instead of once",
+    )
+    search = parser.add_argument_group("search")
+    search.add_argument("--tuner", choices=TUNERS, default="hyperband")
+    search.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=10,
+        help="longest training (hyperband) or epochs of every trial (others)",
+    )
+    search.add_argument(
+        "--max-trials",
+        type=_positive_int,
+        default=10,
+        help="number of trials (bayesian, random)",
+    )
+    search.add_argument("--factor", type=_positive_int, default=3, help="Hyperband")
+    search.add_argument("--preset", choices=PRESETS, default="default")
+    search.add_argument(
+        "--class-weight",
+        choices=("none", "balanced"),
+        default="none",
+        help="weight the loss by inverse class frequency (imbalanced folders)",
+    )
+    search.add_argument("--seed", type=int, default=0)
+    project = parser.add_argument_group("project")
+    project.add_argument("--directory", default=DEFAULT_DIRECTORY)
+    project.add_argument(
+        "--project-name", default=None, help="default: <DIR name>_<tuner>"
+    )
+    project.add_argument(
+        "--overwrite", action="store_true", help="delete an existing project first"
+    )
+    project.add_argument(
+        "--save-model", default=None, help="save the best model to this .keras file"
+    )
+    project.add_argument(
+        "--json", action="store_true", help="print the result as one JSON object"
+    )
+    project.add_argument("--quiet", action="store_true", help="less output")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``tunekit tune``; return the process exit code."""
+    try:
+        return _run(args)
+    except TunekitError as exc:
+        print(f"tunekit tune: error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, SearchFailedError) else 2
+
+
+def _check_folders(args: argparse.Namespace) -> list[str]:
+    """Check every folder before anything heavy is imported."""
+    from tunekit._directory import list_image_directory
+    from tunekit._errors import ImageDirectoryError, LabelMismatchError
+
+    train = list_image_directory(args.dir, argname="DIR")
+    names = list(train.class_names)
+    if len(names) < 2:
+        raise ImageDirectoryError(
+            f"DIR needs at least 2 class subfolders to train a classifier, but "
+            f"{args.dir!r} has {names}. Received: DIR={args.dir!r}"
+        )
+    for flag, folder in (("--validation-dir", args.validation_dir),
+                         ("--test-dir", args.test_dir)):  # fmt: skip
+        if folder is None:
+            continue
+        other = list(
+            list_image_directory(folder, argname=flag, allow_empty_classes=True)
+            .class_names
+        )  # fmt: skip
+        if other != names:
+            only_train = sorted(set(names) - set(other))
+            only_other = sorted(set(other) - set(names))
+            raise LabelMismatchError(
+                f"{flag} must have the same class subfolders as DIR, otherwise "
+                f"label i means a different class in each (only in DIR: "
+                f"{only_train}; only in {flag}: {only_other}). Received: "
+                f"DIR classes={names}, {flag} classes={other}"
+            )
+    return names
+
+
+def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from tunekit._errors import ImageDirectoryError
+    from tunekit._image_iterator import flow_from_directory
+
+    cache: Any = False if args.no_cache else (args.cache_dir or True)
+    common = dict(
+        target_size=tuple(args.image_size),
+        color_mode=args.color_mode,
+        class_mode="sparse",
+        batch_size=args.batch_size,
+        interpolation=args.interpolation,
+        cache=cache,
+        verbose=not args.quiet,
+    )
+    if args.validation_dir:
+        train = flow_from_directory(args.dir, seed=args.seed, **common)
+        val = flow_from_directory(args.validation_dir, shuffle=False, **common)
+    else:
+        split = dict(validation_split=args.validation_split)
+        train = flow_from_directory(
+            args.dir, seed=args.seed, subset="training", **split, **common
+        )
+        try:
+            val = flow_from_directory(
+                args.dir, shuffle=False, subset="validation", **split, **common
+            )
+        except ImageDirectoryError:
+            val = None
+        if val is None or val.samples == 0:
+            raise ImageDirectoryError(
+                f"--validation-split {args.validation_split} leaves no validation "
+                "image (each class keeps int(split * n) files). Add images, raise "
+                "--validation-split or pass --validation-dir. Received: "
+                f"--validation-split={args.validation_split}"
+            )
+    test = None
+    if args.test_dir:
+        test = flow_from_directory(args.test_dir, shuffle=False, **common)
+    return train, val, test
+
+
+def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
+    from tunekit._tuners import bayesian_optimization, hyperband, random_search
+
+    project = args.project_name or (
+        f"{os.path.basename(os.path.normpath(args.dir))}_{args.tuner}"
+    )
+    common = dict(
+        directory=args.directory,
+        project_name=project,
+        overwrite=args.overwrite,
+        seed=args.seed,
+        verbose=not args.quiet,
+    )
+    if args.tuner == "hyperband":
+        return hyperband(
+            hypermodel, "val_accuracy", max_epochs=args.max_epochs,
+            factor=args.factor, **common,
+        )  # fmt: skip
+    factory = bayesian_optimization if args.tuner == "bayesian" else random_search
+    return factory(hypermodel, "val_accuracy", max_trials=args.max_trials, **common)
+
+
+def _run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    class_names = _check_folders(args)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    from tunekit._hypermodels import build_cnn_hypermodel
+
+    keras.utils.set_random_seed(args.seed)
+    say = (lambda *a: None) if args.quiet or args.json else print
+    train, val, test = _loaders(args)
+    channels = train.image_shape[-1]
+    hypermodel = build_cnn_hypermodel(
+        (*args.image_size, channels), len(class_names), label_mode="int",
+        preset=args.preset, rescale=1 / 255,
+    )  # fmt: skip
+    class_weight = None
+    if args.class_weight == "balanced":
+        from tunekit._class_weights import class_weights
+
+        weights: Any = class_weights(train, strategy="balanced")
+        class_weight = dict(weights)
+        say("class weights:", {class_names[k]: round(v, 3) for k, v in
+                               class_weight.items()})  # fmt: skip
+    tuner = _make_tuner(args, hypermodel)
+    fit_kwargs: dict[str, Any] = {"verbose": 0 if args.quiet or args.json else 1}
+    if args.tuner != "hyperband":
+        fit_kwargs["epochs"] = args.max_epochs
+    if class_weight is not None:
+        fit_kwargs["class_weight"] = class_weight
+    tuner.search(train, validation_data=val, **fit_kwargs)
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    best_model = tuner.get_best_models(1)[0]
+    result: dict[str, Any] = {
+        "classes": class_names,
+        "train_images": int(train.samples),
+        "validation_images": int(val.samples),
+        "trials": len(tuner.oracle.trials),
+        "best_trial": best_trial.trial_id,
+        "best_val_accuracy": float(best_trial.score),
+        "best_hyperparameters": _public(best_trial.hyperparameters.values),
+    }
+    if test is not None:
+        _, accuracy = best_model.evaluate(test, verbose=0)[:2]
+        result["test_images"] = int(test.samples)
+        result["test_accuracy"] = float(accuracy)
+    if args.save_model:
+        best_model.save(args.save_model)
+        result["saved_model"] = args.save_model
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    _print_result(result, args)
+    return 0
+
+
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters without KerasTuner's bookkeeping (``tuner/epochs``...)."""
+    return {k: v for k, v in values.items() if not k.startswith("tuner/")}
+
+
+def _print_result(result: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"\nbest trial {result['best_trial']} of {result['trials']}: "
+          f"val_accuracy={result['best_val_accuracy']:.4f}")  # fmt: skip
+    for name, value in result["best_hyperparameters"].items():
+        print(f"  {name} = {value}")
+    if "test_accuracy" in result:
+        print(f"test accuracy of the best model on {result['test_images']} images: "
+              f"{result['test_accuracy']:.4f}")  # fmt: skip
+    if "saved_model" in result:
+        print(f"best model saved to {result['saved_model']}")

@@ -1,0 +1,200 @@
+"""The on-disk cache of decoded arrays: hits, misses, invalidation, location."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tunekit import InvalidParameterError
+from tunekit import _decode_cache as dc
+
+KW = dict(target_size=(8, 8), color_mode="rgb", interpolation="nearest")
+
+
+def _paths(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.rglob("*.png"))
+
+
+def _forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args, **kwargs):
+        raise AssertionError("an image was decoded although the cache was warm")
+
+    monkeypatch.setattr(dc, "decode_images", fail)
+
+
+def test_second_load_reads_cache_without_decoding(
+    make_image_folder, tmp_path, monkeypatch
+):
+    root = make_image_folder({"a": 3, "b": 2})
+    cache = tmp_path / "cache"
+    first = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert not first.from_cache and first.path is not None and first.path.exists()
+    _forbid_decoding(monkeypatch)
+    second = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert second.from_cache and second.path == first.path
+    assert isinstance(second.images, np.memmap)
+    np.testing.assert_array_equal(np.asarray(second.images), np.asarray(first.images))
+    # the cached pixels are the decoded pixels
+    expected = np.asarray(Image.open(_paths(root)[0]).convert("RGB").resize((8, 8), 0))
+    np.testing.assert_array_equal(second.images[0], expected)
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "touch", "rewrite", "params"])
+def test_key_changes_when_folder_or_arguments_change(
+    make_image_folder, tmp_path, change
+):
+    root = make_image_folder({"a": 3, "b": 2}, size=(8, 8))
+    cache = tmp_path / "cache"
+    first = dc.load_decoded(_paths(root), cache=cache, **KW)
+    kw = dict(KW)
+    target = Path(_paths(root)[0])
+    if change == "add":
+        Image.new("RGB", (8, 8), (200, 0, 0)).save(root / "a" / "zzz.png")
+    elif change == "remove":
+        target.unlink()
+    elif change == "touch":
+        stamp = time.time() + 100
+        os.utime(target, (stamp, stamp))
+    elif change == "rewrite":
+        Image.new("RGB", (8, 8), (255, 255, 255)).save(target)
+        stamp = time.time() + 100
+        os.utime(target, (stamp, stamp))
+    else:
+        kw["interpolation"] = "bilinear"
+    second = dc.load_decoded(_paths(root), cache=cache, **kw)
+    assert not second.from_cache
+    assert second.path != first.path
+    if change == "rewrite":
+        assert int(second.images[0].min()) == 255
+
+
+def test_broken_entry_is_decoded_again(make_image_folder, tmp_path):
+    root = make_image_folder({"a": 2})
+    cache = tmp_path / "cache"
+    first = dc.load_decoded(_paths(root), cache=cache, **KW)
+    first.path.write_bytes(b"garbage")
+    again = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert not again.from_cache and again.images.shape == (2, 8, 8, 3)
+
+
+def test_unreadable_files_recorded_in_the_entry(
+    make_image_folder, tmp_path, monkeypatch
+):
+    root = make_image_folder({"a": 2})
+    (root / "a" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    cache = tmp_path / "cache"
+    first = dc.load_decoded(_paths(root), cache=cache, **KW)
+    _forbid_decoding(monkeypatch)
+    second = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert list(first.errors) == list(second.errors) == [_paths(root).index(
+        str(root / "a" / "broken.png"))]  # fmt: skip
+
+
+def test_default_cache_dir_honors_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TUNEKIT_CACHE_DIR", str(tmp_path / "tk"))
+    assert dc.default_cache_dir() == tmp_path / "tk" / "decoded"
+    monkeypatch.delenv("TUNEKIT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert dc.default_cache_dir() == tmp_path / "xdg" / "tunekit" / "decoded"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert (
+        dc.default_cache_dir() == tmp_path / "home" / ".cache" / "tunekit" / "decoded"
+    )
+    assert dc.resolve_cache_dir(True) == dc.default_cache_dir()
+
+
+def test_cache_true_writes_under_tunekit_cache_dir(
+    make_image_folder, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TUNEKIT_CACHE_DIR", str(tmp_path / "tk"))
+    root = make_image_folder({"a": 2})
+    out = dc.load_decoded(_paths(root), cache=True, **KW)
+    assert out.path.parent == tmp_path / "tk" / "decoded"
+
+
+def test_invalid_cache_argument():
+    with pytest.raises(InvalidParameterError, match="Received: cache=3"):
+        dc.resolve_cache_dir(3)
+
+
+def test_decode_converts_modes_and_resizes(tmp_path):
+    paths = []
+    for i, mode in enumerate(["L", "RGB", "RGBA", "P", "LA"]):
+        path = tmp_path / f"{i}.png"
+        Image.new(mode, (5, 4)).save(path)
+        paths.append(str(path))
+    for color_mode, channels in [("grayscale", 1), ("rgb", 3), ("rgba", 4)]:
+        images, errors = dc.decode_images(paths, (3, 6), color_mode)
+        assert images.shape == (5, 3, 6, channels) and not errors
+
+
+def _write_unfiltered_png(path: Path, pixels: np.ndarray, extra: bytes = b"") -> None:
+    """A PNG whose rows all use filter 0, as MNIST's PNGs are written."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    height, width, channels = pixels.shape
+    color_type = {1: 0, 3: 2, 4: 6}[channels]
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    rows = b"".join(b"\x00" + pixels[r].tobytes() for r in range(height))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra
+        + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_unfiltered_png_fast_path_gives_pil_pixels(tmp_path, channels, monkeypatch):
+    rng = np.random.default_rng(channels)
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"{i}.png"
+        pixels = rng.integers(0, 256, (6, 5, channels), dtype=np.uint8)
+        _write_unfiltered_png(path, pixels)
+        paths.append(str(path))
+    Image.fromarray(pixels[..., 0] if channels == 1 else pixels).save(
+        tmp_path / "filtered.png"
+    )  # PIL's encoder filters rows: the PIL path
+    paths.append(str(tmp_path / "filtered.png"))
+    for color_mode in ["grayscale", "rgb", "rgba"]:
+        for size in [(6, 5), (4, 4)]:  # native size, and a resize (PIL path)
+            fast, errors = dc.decode_images(paths, size, color_mode)
+            monkeypatch.setattr(dc, "FAST_PNG", False)
+            slow, _ = dc.decode_images(paths, size, color_mode)
+            monkeypatch.setattr(dc, "FAST_PNG", True)
+            assert not errors
+            np.testing.assert_array_equal(fast, slow)
+            for i, path in enumerate(paths):
+                ref = dc.decode_image(path, size, color_mode)
+                np.testing.assert_array_equal(fast[i], ref)
+
+
+def test_unfiltered_png_with_transparency_or_truncation_goes_through_pil(tmp_path):
+    import struct
+    import zlib
+
+    pixels = np.arange(30, dtype=np.uint8).reshape(6, 5, 1)
+    trns = struct.pack(">I", 2) + b"tRNS" + b"\x00\x03"
+    trns += struct.pack(">I", zlib.crc32(b"tRNS\x00\x03") & 0xFFFFFFFF)
+    _write_unfiltered_png(tmp_path / "t.png", pixels, extra=trns)
+    rgba, errors = dc.decode_images([str(tmp_path / "t.png")], (6, 5), "rgba")
+    assert not errors
+    expected = np.asarray(Image.open(tmp_path / "t.png").convert("RGBA"))
+    np.testing.assert_array_equal(rgba[0], expected)
+    assert rgba[0, 0, 3, 3] == 0  # the transparent gray value 3
+    noise = np.random.default_rng(0).integers(0, 256, (20, 20, 1), dtype=np.uint8)
+    _write_unfiltered_png(tmp_path / "n.png", noise)
+    whole = (tmp_path / "n.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(whole[: len(whole) // 2])
+    _, errors = dc.decode_images([str(tmp_path / "cut.png")], (20, 20), "grayscale")
+    assert list(errors) == [0]

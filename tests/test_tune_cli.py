@@ -1,0 +1,92 @@
+"""``tunekit tune DIR`` end to end on tiny folders, and its input checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tunekit._cli import main
+
+
+def test_tune_end_to_end_with_test_dir_and_class_weights(
+    make_image_folder, tmp_path, capsys
+):
+    train = make_image_folder({"dark": 14, "light": 8}, size=(12, 12), name="train")
+    test = make_image_folder({"dark": 4, "light": 4}, size=(12, 12), name="test")
+    cache = tmp_path / "cache"
+    argv = [
+        "tune", str(train), "--test-dir", str(test), "--image-size", "8", "8",
+        "--color-mode", "grayscale", "--tuner", "hyperband", "--max-epochs", "2",
+        "--class-weight", "balanced", "--preset", "dense_head",
+        "--directory", str(tmp_path / "runs"), "--cache-dir", str(cache),
+        "--batch-size", "8", "--save-model", str(tmp_path / "best.keras"), "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])
+    assert result["classes"] == ["dark", "light"]
+    assert result["train_images"] + result["validation_images"] == 22
+    assert result["trials"] >= 2 and 0.0 <= result["best_val_accuracy"] <= 1.0
+    assert result["test_images"] == 8 and 0.0 <= result["test_accuracy"] <= 1.0
+    assert (tmp_path / "best.keras").exists()
+    assert any(cache.rglob("*.npy"))  # decoded once, reused by every trial
+
+
+def test_mismatched_test_classes_fail_before_training(
+    make_image_folder, tmp_path, capsys
+):
+    train = make_image_folder({"cat": 4, "dog": 4}, name="train")
+    test = make_image_folder({"cat": 2, "cow": 2, "dog": 2}, name="test")
+    code = main(["tune", str(train), "--test-dir", str(test),
+                 "--directory", str(tmp_path / "runs")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "only in --test-dir: ['cow']" in err and "Received:" in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("layout", "match"),
+    [
+        (None, "does not exist"),
+        ({}, "no subfolders"),
+        ({"only": 3}, "at least 2 class subfolders"),
+        ({"a": 3, "b": 0}, "without any image"),
+    ],
+)
+def test_bad_folders_give_exit_code_2(
+    make_image_folder, tmp_path, capsys, layout, match
+):
+    if layout is None:
+        root = tmp_path / "missing"
+    elif not layout:
+        root = tmp_path / "flat"
+        root.mkdir()
+    else:
+        root = make_image_folder(layout)
+    assert main(["tune", str(root), "--directory", str(tmp_path / "r")]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_too_small_validation_split_is_explained(make_image_folder, tmp_path, capsys):
+    root = make_image_folder({"a": 2, "b": 2})
+    code = main(["tune", str(root), "--validation-split", "0.1", "--image-size", "8",
+                 "8", "--directory", str(tmp_path / "r"), "--no-cache"])  # fmt: skip
+    assert code == 2
+    assert "leaves no validation image" in capsys.readouterr().err
+
+
+def test_help_does_not_import_keras():
+    code = (
+        "import sys\n"
+        "from tunekit._cli import main\n"
+        "try:\n    main(['tune', '--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "--image-size" in out.stdout and "--class-weight" in out.stdout
