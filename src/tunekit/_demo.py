@@ -1,0 +1,564 @@
+"""``tunekit demo``: a real hyperparameter search on scikit-learn's digits.
+
+The demo tunes :func:`tunekit.build_cnn_hypermodel` with KerasTuner on the
+8x8 digits images bundled with scikit-learn (nothing is downloaded). It
+prints the search plan, one line per trial, a leaderboard of the best trials
+and the test accuracy of the best model on images no trial has seen.
+
+Keras, KerasTuner and scikit-learn are imported inside :func:`run` only, so
+``tunekit --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from tunekit._errors import SearchFailedError, StaleProjectError, TunekitError
+
+__all__ = ["add_arguments", "run"]
+
+TUNERS = ("hyperband", "bayesian", "random")
+PRESETS = ("default", "dense_head", "two_conv")
+DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "demo")
+FINGERPRINT_FILE = "tunekit_demo.json"
+OBJECTIVE = "val_accuracy"
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _factor(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``tunekit demo`` options to ``parser``."""
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.epilog = (
+        "Results are kept in DIRECTORY/PROJECT_NAME. Running the same command "
+        "again resumes that project; a different configuration is refused "
+        "unless you pass --overwrite (which deletes the old project) or pick "
+        "another --project-name."
+    )
+    search = parser.add_argument_group("search")
+    search.add_argument(
+        "--tuner",
+        choices=TUNERS,
+        default="hyperband",
+        help="KerasTuner algorithm",
+    )
+    search.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=10,
+        help="epochs of the longest training (Hyperband) or of every trial "
+        "(bayesian, random)",
+    )
+    search.add_argument(
+        "--max-trials",
+        type=_positive_int,
+        default=None,
+        help="number of trials (bayesian, random: default 10); for Hyperband an "
+        "optional cap on its schedule",
+    )
+    search.add_argument(
+        "--factor",
+        type=_factor,
+        default=3,
+        help="Hyperband reduction factor",
+    )
+    search.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="search space of build_cnn_hypermodel",
+    )
+    search.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="training batch size"
+    )
+    search.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the data split, the tuner and the weights",
+    )
+    project = parser.add_argument_group("project")
+    project.add_argument(
+        "--directory",
+        default=DEFAULT_DIRECTORY,
+        help="folder that holds the tuner projects",
+    )
+    project.add_argument(
+        "--project-name",
+        default=None,
+        help="project folder inside --directory (default: digits_<tuner>_<preset>)",
+    )
+    project.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete an existing project of the same name and start afresh",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--top", type=_positive_int, default=5, help="trials shown in the leaderboard"
+    )
+    verbosity = output.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the leaderboard and the test accuracy",
+    )
+    verbosity.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also show KerasTuner's and Keras' own progress output",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo described by ``args``; return the process exit code."""
+    try:
+        return _Demo(args).run()
+    except TunekitError as exc:
+        print(f"tunekit demo: error: {exc}", file=sys.stderr)
+        return 2 if not isinstance(exc, SearchFailedError) else 1
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def hyperband_plan(max_epochs: int, factor: int) -> dict[str, int]:
+    """Brackets, trials and epochs of one Hyperband iteration in KerasTuner.
+
+    Mirrors ``keras_tuner.Hyperband`` (minimum 1 epoch per trial); the epoch
+    count is what is actually trained (continued trials resume).
+
+    Examples
+    --------
+    >>> hyperband_plan(10, 3)
+    {'brackets': 3, 'trials': 30, 'epochs': 120}
+    """
+    brackets, epochs = 0, float(max_epochs)
+    while epochs >= 1:
+        epochs /= factor
+        brackets += 1
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    trials = trained = 0
+    for bracket in range(brackets):
+        previous = 0
+        for rnd in range(bracket + 1):
+            size = math.ceil(end_size / (bracket + 1) * factor ** (bracket - rnd))
+            epochs_now = math.ceil(max_epochs / factor ** (bracket - rnd))
+            trials += size
+            trained += size * (epochs_now - previous)
+            previous = epochs_now
+    return {"brackets": brackets, "trials": trials, "epochs": trained}
+
+
+def _load_digits(seed: int) -> dict[str, Any]:
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = load_digits()
+    x = data.images.astype("float32")[..., None]  # 0..16, rescaled in the model
+    y = data.target.astype("int64")
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=0.2, stratify=y, random_state=seed
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed
+    )
+    return {
+        "train": (x_train, y_train),
+        "val": (x_val, y_val),
+        "test": (x_test, y_test),
+        "classes": int(np.unique(y).size),
+        "total": len(y),
+    }
+
+
+def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
+    """Create the tuner for ``args`` with tunekit's factories (the one place)."""
+    from tunekit._tuners import bayesian_optimization, hyperband, random_search
+
+    common = {
+        "directory": args.directory,
+        "project_name": args.project_name,
+        "overwrite": args.overwrite,
+        "seed": args.seed,
+        "verbose": args.verbose,
+    }
+    if args.tuner == "hyperband":
+        tuner = hyperband(
+            hypermodel,
+            OBJECTIVE,
+            max_epochs=args.max_epochs,
+            factor=args.factor,
+            **common,
+        )
+        if args.max_trials is not None:
+            tuner.oracle.max_trials = args.max_trials
+        return tuner
+    if args.tuner == "bayesian":
+        return bayesian_optimization(
+            hypermodel,
+            OBJECTIVE,
+            max_trials=args.max_trials,
+            num_initial_points=min(3, args.max_trials),
+            **common,
+        )
+    return random_search(hypermodel, OBJECTIVE, max_trials=args.max_trials, **common)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _fingerprint(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ["tuner", "preset", "max_epochs", "max_trials", "batch_size", "seed"]
+    if args.tuner == "hyperband":
+        keys.append("factor")
+    return {key: getattr(args, key) for key in keys}
+
+
+def _check_project(args: argparse.Namespace, project_dir: Path) -> str:
+    """Return "new", "overwrite" or "resume"; refuse an incompatible project."""
+    if not project_dir.exists():
+        return "new"
+    if args.overwrite:
+        return "overwrite"
+    fix = (
+        " Pass --overwrite to delete it and start again, or choose another "
+        "--project-name or --directory."
+    )
+    try:
+        saved = json.loads((project_dir / FINGERPRINT_FILE).read_text())
+    except (OSError, ValueError):
+        raise StaleProjectError(
+            f"The folder {str(project_dir)!r} exists but was not written by "
+            f"`tunekit demo`, so it cannot be resumed.{fix}"
+        ) from None
+    wanted = _fingerprint(args)
+    changed = [
+        f"{key}={saved.get(key)!r} (now {value!r})"
+        for key, value in wanted.items()
+        if saved.get(key) != value
+    ]
+    if changed:
+        raise StaleProjectError(
+            f"The existing project {str(project_dir)!r} was run with "
+            f"{', '.join(changed)}; KerasTuner would silently reuse its old "
+            f"settings and results.{fix}"
+        )
+    return "resume"
+
+
+def _unused(name: str, values: dict[str, Any]) -> bool:
+    """True for tuner bookkeeping and for filters of blocks the model lacks."""
+    if name.startswith("tuner/"):
+        return True
+    if name.startswith("filters_") and "conv_blocks" in values:
+        return int(name.split("_")[1]) > values["conv_blocks"]
+    return False
+
+
+@contextlib.contextmanager
+def _silenced(enabled: bool):
+    """Swallow KerasTuner's own prints (e.g. 'Reloading Tuner') when enabled."""
+    if not enabled:
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+# --------------------------------------------------------------------------
+# The demo
+# --------------------------------------------------------------------------
+
+
+class _Demo:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        if args.max_trials is None and args.tuner != "hyperband":
+            args.max_trials = 10
+        if args.project_name is None:
+            args.project_name = f"digits_{args.tuner}_{args.preset}"
+        self.project_dir = Path(args.directory) / args.project_name
+        self.started = time.perf_counter()
+        self.best: float | None = None
+        self.done = 0
+        self.notes: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        if not self.args.quiet:
+            print(text, flush=True)
+
+    def run(self) -> int:
+        args = self.args
+        state = _check_project(args, self.project_dir)  # before any heavy import
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        import keras
+
+        from tunekit._hypermodels import build_cnn_hypermodel
+
+        keras.utils.set_random_seed(args.seed)
+        data = _load_digits(args.seed)
+        hypermodel = build_cnn_hypermodel(
+            (8, 8, 1), data["classes"], preset=args.preset, rescale=1 / 16
+        )
+        with (
+            _silenced(not args.verbose),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always", UserWarning)
+            tuner = _make_tuner(args, hypermodel)
+        self.notes = [str(w.message) for w in caught if w.category is UserWarning]
+        for w in caught:  # anything else is passed on untouched
+            if w.category is not UserWarning:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self.project_dir.mkdir(parents=True, exist_ok=True)
+        (self.project_dir / FINGERPRINT_FILE).write_text(
+            json.dumps(_fingerprint(args), indent=2) + "\n"
+        )
+        self.planned = self._planned_trials()
+        self._print_plan(data, hypermodel, state, tuner)
+        self._search(tuner, data)
+        return self._report(tuner, data)
+
+    # -- plan --------------------------------------------------------------
+
+    def _planned_trials(self) -> int | None:
+        args = self.args
+        if args.tuner != "hyperband":
+            return args.max_trials
+        trials = hyperband_plan(args.max_epochs, args.factor)["trials"]
+        return min(trials, args.max_trials) if args.max_trials else trials
+
+    def _print_plan(self, data: dict, hypermodel: Any, state: str, tuner: Any) -> None:
+        args = self.args
+        (x_train, _), (x_val, _), (x_test, _) = data["train"], data["val"], data["test"]
+        self.say(
+            f"tunekit demo: tuning a CNN on scikit-learn's digits "
+            f"(8x8 grayscale, {data['classes']} classes)"
+        )
+        self.say(
+            f"  data       {data['total']} images -> train {len(x_train)} / "
+            f"validation {len(x_val)} / test {len(x_test)} "
+            f"(stratified, seed {args.seed})"
+        )
+        self.say(
+            f"  model      build_cnn_hypermodel((8, 8, 1), {data['classes']}, "
+            f"preset={args.preset!r}, rescale=1/16)"
+        )
+        self.say(f"  objective  {OBJECTIVE} (higher is better)")
+        if args.tuner == "hyperband":
+            plan = hyperband_plan(args.max_epochs, args.factor)
+            detail = (
+                f"Hyperband, max_epochs={args.max_epochs}, factor={args.factor}: "
+                f"{plan['brackets']} brackets, {plan['trials']} trials, "
+                f"{plan['epochs']} epochs in all"
+            )
+            if args.max_trials:
+                detail += f" (capped at {args.max_trials} trials)"
+        else:
+            name = "Bayesian optimization" if args.tuner == "bayesian" else "Random"
+            detail = (
+                f"{name} search, {args.max_trials} trials of "
+                f"{args.max_epochs} epochs (batch size {args.batch_size})"
+            )
+        self.say(f"  tuner      {detail}")
+        status = {
+            "new": "new",
+            "overwrite": "old project deleted (--overwrite)",
+            "resume": (
+                f"resuming: {len(tuner.oracle.trials)} trials already run; "
+                "--overwrite starts afresh"
+            ),
+        }[state]
+        self.say(f"  project    {self.project_dir} ({status})")
+        for note in self.notes:
+            self.say(f"  note       {note}")
+        space = hypermodel.search_space
+        self.say(f"  search space ({len(space)} hyperparameters):")
+        width = max(len(name) for name in space)
+        for name, text in space.items():
+            self.say(f"    {name:<{width}}  {text}")
+        self.say()
+
+    # -- search ------------------------------------------------------------
+
+    def _search(self, tuner: Any, data: dict) -> None:
+        args = self.args
+        original_begin, original_end = tuner.on_trial_begin, tuner.on_trial_end
+        begun: dict[str, float] = {}
+
+        def on_trial_begin(trial: Any) -> None:
+            begun[trial.trial_id] = time.perf_counter()
+            original_begin(trial)
+
+        def on_trial_end(trial: Any) -> None:
+            original_end(trial)
+            self._print_trial(trial, time.perf_counter() - begun[trial.trial_id])
+
+        tuner.on_trial_begin, tuner.on_trial_end = on_trial_begin, on_trial_end
+        x_train, y_train = data["train"]
+        fit_kwargs: dict[str, Any] = {
+            "validation_data": data["val"],
+            "batch_size": args.batch_size,
+            "verbose": 1 if args.verbose else 0,
+        }
+        if args.tuner != "hyperband":  # Hyperband sets the epochs itself
+            fit_kwargs["epochs"] = args.max_epochs
+        self.say("Searching (one line per trial):")
+        with warnings.catch_warnings():
+            if not args.verbose:
+                # Hyperband continues trials from checkpoints; Keras warns that
+                # it restarts the optimizer state. Expected, so keep it quiet.
+                warnings.filterwarnings("ignore", message="Skipping variable loading")
+            tuner.search(x_train, y_train, **fit_kwargs)
+
+    def _print_trial(self, trial: Any, seconds: float) -> None:
+        self.done += 1
+        score = trial.score
+        if score is not None and (self.best is None or score > self.best):
+            self.best = score
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            start = values.get("tuner/initial_epoch", 0)
+            epochs = f"epochs {start:>2}->{values['tuner/epochs']:<2}"
+        else:
+            epochs = f"epochs {self.args.max_epochs:>2}"
+        total = f"/{self.planned}" if self.planned else ""
+        width = len(str(self.planned or 0))
+        result = (
+            f"{OBJECTIVE} {score:.4f}"
+            if score is not None
+            else f"{trial.status.lower()}"
+        )
+        best = f"best {self.best:.4f}" if self.best is not None else ""
+        elapsed = _format_seconds(time.perf_counter() - self.started)
+        self.say(
+            f"  [{self.done:>{width}}{total}] trial {trial.trial_id}  {epochs}  "
+            f"{result}  {best}  ({seconds:.1f}s, total {elapsed})"
+        )
+
+    # -- report ------------------------------------------------------------
+
+    def _report(self, tuner: Any, data: dict) -> int:
+        args = self.args
+        trials = [
+            t
+            for t in tuner.oracle.get_best_trials(len(tuner.oracle.trials))
+            if t.status == "COMPLETED" and t.score is not None
+        ]
+        if not trials:
+            raise SearchFailedError(
+                f"No trial of the search in {str(self.project_dir)!r} completed, "
+                "so there is no best model. Run with --verbose to see the errors."
+            )
+        print()
+        print(
+            f"Leaderboard: best {min(args.top, len(trials))} of "
+            f"{len(trials)} completed trials by {OBJECTIVE}"
+        )
+        print(self._leaderboard(trials[: args.top]))
+        best_trial = trials[0]
+        with _silenced(not args.verbose), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Skipping variable loading")
+            model = tuner.load_model(best_trial)
+        x_test, y_test = data["test"]
+        scores = model.evaluate(
+            x_test, y_test, batch_size=256, verbose=0, return_dict=True
+        )
+        print()
+        print(
+            f"Best trial {best_trial.trial_id}: {OBJECTIVE} {best_trial.score:.4f}, "
+            f"test accuracy {scores['accuracy']:.4f} on {len(y_test)} held-out "
+            f"images (test loss {scores['loss']:.3f})"
+        )
+        best_values = {
+            name: value
+            for name, value in best_trial.hyperparameters.values.items()
+            if not _unused(name, best_trial.hyperparameters.values)
+        }
+        print(f"Best hyperparameters: {best_values}")
+        print(
+            f"Wall time {_format_seconds(time.perf_counter() - self.started)}; "
+            f"results in {self.project_dir}"
+        )
+        return 0
+
+    def _leaderboard(self, trials: list[Any]) -> str:
+        header = ["rank"] + [f"#{i}" for i in range(1, len(trials) + 1)]
+        rows = [
+            ["trial"] + [t.trial_id for t in trials],
+            [OBJECTIVE] + [f"{t.score:.4f}" for t in trials],
+        ]
+        values = [t.hyperparameters.values for t in trials]
+        if any("tuner/epochs" in v for v in values):
+            rows.append(["epochs"] + [str(v.get("tuner/epochs", "")) for v in values])
+        names = [n for n in values[0] if not n.startswith("tuner/")]
+        for name in names:
+            row = [name]
+            for v in values:
+                unused = _unused(name, v)
+                row.append("-" if unused else _format_value(v.get(name, "-")))
+            rows.append(row)
+        table = [header, *rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        lines = []
+        for r in table:
+            cells = [r[0].ljust(widths[0])]
+            cells += [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+            lines.append("  " + "  ".join(cells))
+        return "\n".join(lines)
