@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -29,13 +30,32 @@ def trial_dirs(project: Path) -> list[str]:
     return sorted(p.name for p in project.iterdir() if p.name.startswith("trial_"))
 
 
-def test_hyperband_plan_matches_kerastuner_schedules():
+@pytest.mark.parametrize(
+    "argv, plan",
     # from KerasTuner's Hyperband formulas (see pitfalls §3)
-    assert _demo.hyperband_plan(2, 3) == {"brackets": 1, "trials": 2, "epochs": 4}
-    assert _demo.hyperband_plan(4, 3) == {"brackets": 2, "trials": 10, "epochs": 26}
-    assert _demo.hyperband_plan(10, 3) == {"brackets": 3, "trials": 30, "epochs": 120}
-    assert _demo.hyperband_plan(30, 3) == {"brackets": 4, "trials": 90, "epochs": 576}
-    assert _demo.hyperband_plan(10, 2) == {"brackets": 4, "trials": 46, "epochs": 170}
+    [
+        (["--max-epochs", "2"], "1 brackets, 2 trials, 4 epochs in all"),
+        (["--max-epochs", "4"], "2 brackets, 10 trials, 26 epochs in all"),
+        (["--max-epochs", "10"], "3 brackets, 30 trials, 120 epochs in all"),
+        (["--max-epochs", "30"], "4 brackets, 90 trials, 576 epochs in all"),
+        (
+            ["--max-epochs", "10", "--factor", "2", "--max-trials", "5"],
+            "4 brackets, 46 trials, 170 epochs in all (capped at 5 trials)",
+        ),
+    ],
+)
+def test_printed_plan_matches_kerastuner_schedules(tmp_path, capsys, argv, plan):
+    from tunekit._hypermodels import build_cnn_hypermodel
+
+    demo = _demo._Demo(parse(["--directory", str(tmp_path), *argv]))
+    hypermodel = build_cnn_hypermodel((8, 8, 1), 10, rescale=1 / 16)
+    with warnings.catch_warnings():  # the demo turns them into notes
+        warnings.simplefilter("ignore", UserWarning)
+        tuner = _demo._make_tuner(demo.args, hypermodel)  # no trial is run
+    demo._print_plan(_demo._load_digits(0), hypermodel, "new", tuner)
+    out = capsys.readouterr().out
+    factor = argv[argv.index("--factor") + 1] if "--factor" in argv else "3"
+    assert f"Hyperband, max_epochs={argv[1]}, factor={factor}: {plan}\n" in out
 
 
 def test_tiny_hyperband_run_end_to_end(tmp_path, capsys):

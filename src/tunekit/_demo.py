@@ -16,20 +16,26 @@ import contextlib
 import io
 import json
 import logging
-import math
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
+from tunekit._cli_args import (
+    PRESETS,
+    TUNERS,
+    factor,
+    make_tuner,
+    non_negative_int,
+    positive_int,
+    report_error,
+)
 from tunekit._errors import SearchFailedError, StaleProjectError, TunekitError
+from tunekit._schedule import hyperband_schedule
 
 __all__ = ["add_arguments", "run"]
 
-TUNERS = ("hyperband", "bayesian", "random")
-PRESETS = ("default", "dense_head", "two_conv")
 DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "demo")
 FINGERPRINT_FILE = "tunekit_demo.json"
 OBJECTIVE = "val_accuracy"
@@ -38,33 +44,6 @@ OBJECTIVE = "val_accuracy"
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _factor(text: str) -> int:
-    value = _positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,21 +64,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     search.add_argument(
         "--max-epochs",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="epochs of the longest training (Hyperband) or of every trial "
         "(bayesian, random)",
     )
     search.add_argument(
         "--max-trials",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="number of trials (bayesian, random: default 10); for Hyperband an "
         "optional cap on its schedule",
     )
     search.add_argument(
         "--factor",
-        type=_factor,
+        type=factor,
         default=3,
         help="Hyperband reduction factor",
     )
@@ -110,11 +89,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="search space of build_cnn_hypermodel",
     )
     search.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="training batch size"
+        "--batch-size", type=positive_int, default=32, help="training batch size"
     )
     search.add_argument(
         "--seed",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=0,
         help="seed of the data split, the tuner and the weights",
     )
@@ -136,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     output = parser.add_argument_group("output")
     output.add_argument(
-        "--top", type=_positive_int, default=5, help="trials shown in the leaderboard"
+        "--top", type=positive_int, default=5, help="trials shown in the leaderboard"
     )
     verbosity = output.add_mutually_exclusive_group()
     verbosity.add_argument(
@@ -158,41 +137,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _Demo(args).run()
     except TunekitError as exc:
-        print(f"tunekit demo: error: {exc}", file=sys.stderr)
-        return 2 if not isinstance(exc, SearchFailedError) else 1
+        return report_error("demo", exc)
 
 
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
-
-
-def hyperband_plan(max_epochs: int, factor: int) -> dict[str, int]:
-    """Brackets, trials and epochs of one Hyperband iteration in KerasTuner.
-
-    Mirrors ``keras_tuner.Hyperband`` (minimum 1 epoch per trial); the epoch
-    count is what is actually trained (continued trials resume).
-
-    Examples
-    --------
-    >>> hyperband_plan(10, 3)
-    {'brackets': 3, 'trials': 30, 'epochs': 120}
-    """
-    brackets, epochs = 0, float(max_epochs)
-    while epochs >= 1:
-        epochs /= factor
-        brackets += 1
-    end_size = math.ceil(1 + math.log(max_epochs, factor))
-    trials = trained = 0
-    for bracket in range(brackets):
-        previous = 0
-        for rnd in range(bracket + 1):
-            size = math.ceil(end_size / (bracket + 1) * factor ** (bracket - rnd))
-            epochs_now = math.ceil(max_epochs / factor ** (bracket - rnd))
-            trials += size
-            trained += size * (epochs_now - previous)
-            previous = epochs_now
-    return {"brackets": brackets, "trials": trials, "epochs": trained}
 
 
 def _load_digits(seed: int) -> dict[str, Any]:
@@ -220,35 +170,23 @@ def _load_digits(seed: int) -> dict[str, Any]:
 
 def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
     """Create the tuner for ``args`` with tunekit's factories (the one place)."""
-    from tunekit._tuners import bayesian_optimization, hyperband, random_search
-
-    common = {
-        "directory": args.directory,
-        "project_name": args.project_name,
-        "overwrite": args.overwrite,
-        "seed": args.seed,
-        "verbose": args.verbose,
-    }
-    if args.tuner == "hyperband":
-        tuner = hyperband(
-            hypermodel,
-            OBJECTIVE,
-            max_epochs=args.max_epochs,
-            factor=args.factor,
-            **common,
-        )
-        if args.max_trials is not None:
-            tuner.oracle.max_trials = args.max_trials
-        return tuner
-    if args.tuner == "bayesian":
-        return bayesian_optimization(
-            hypermodel,
-            OBJECTIVE,
-            max_trials=args.max_trials,
-            num_initial_points=min(3, args.max_trials),
-            **common,
-        )
-    return random_search(hypermodel, OBJECTIVE, max_trials=args.max_trials, **common)
+    tuner = make_tuner(
+        args.tuner,
+        hypermodel,
+        OBJECTIVE,
+        max_epochs=args.max_epochs,
+        factor=args.factor,
+        max_trials=args.max_trials,
+        num_initial_points=min(3, args.max_trials or 3),
+        directory=args.directory,
+        project_name=args.project_name,
+        overwrite=args.overwrite,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
+    if args.tuner == "hyperband" and args.max_trials is not None:
+        tuner.oracle.max_trials = args.max_trials
+    return tuner
 
 
 def _format_value(value: Any) -> str:
@@ -381,7 +319,7 @@ class _Demo:
         args = self.args
         if args.tuner != "hyperband":
             return args.max_trials
-        trials = hyperband_plan(args.max_epochs, args.factor)["trials"]
+        trials = hyperband_schedule(args.max_epochs, args.factor).total_trials
         return min(trials, args.max_trials) if args.max_trials else trials
 
     def _print_plan(self, data: dict, hypermodel: Any, state: str, tuner: Any) -> None:
@@ -402,11 +340,11 @@ class _Demo:
         )
         self.say(f"  objective  {OBJECTIVE} (higher is better)")
         if args.tuner == "hyperband":
-            plan = hyperband_plan(args.max_epochs, args.factor)
+            plan = hyperband_schedule(args.max_epochs, args.factor)
             detail = (
                 f"Hyperband, max_epochs={args.max_epochs}, factor={args.factor}: "
-                f"{plan['brackets']} brackets, {plan['trials']} trials, "
-                f"{plan['epochs']} epochs in all"
+                f"{plan.num_brackets} brackets, {plan.total_trials} trials, "
+                f"{plan.total_epochs} epochs in all"
             )
             if args.max_trials:
                 detail += f" (capped at {args.max_trials} trials)"

@@ -17,37 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from typing import Any
 
-from tunekit._errors import SearchFailedError, TunekitError
+from tunekit._cli_args import (
+    PRESETS,
+    TUNERS,
+    fraction,
+    make_tuner,
+    positive_int,
+    report_error,
+)
+from tunekit._errors import TunekitError
 
 __all__ = ["add_arguments", "run"]
 
-TUNERS = ("hyperband", "bayesian", "random")
-PRESETS = ("default", "dense_head", "two_conv")
 DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "tune")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _split(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     data.add_argument(
         "--validation-split",
-        type=_split,
+        type=fraction,
         default=0.2,
         help="fraction of each class of DIR used for validation (the first files "
         "in sorted order, as Keras 2) when --validation-dir is not given",
@@ -77,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--image-size",
         nargs=2,
-        type=_positive_int,
+        type=positive_int,
         metavar=("H", "W"),
         default=(64, 64),
         help="height and width every image is resized to",
@@ -91,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="bilinear",
         help="resampling filter used when resizing",
     )
-    data.add_argument("--batch-size", type=_positive_int, default=32)
+    data.add_argument("--batch-size", type=positive_int, default=32)
     data.add_argument(
         "--cache-dir",
         default=None,
@@ -107,17 +92,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     search.add_argument("--tuner", choices=TUNERS, default="hyperband")
     search.add_argument(
         "--max-epochs",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="longest training (hyperband) or epochs of every trial (others)",
     )
     search.add_argument(
         "--max-trials",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="number of trials (bayesian, random)",
     )
-    search.add_argument("--factor", type=_positive_int, default=3, help="Hyperband")
+    search.add_argument("--factor", type=positive_int, default=3, help="Hyperband")
     search.add_argument("--preset", choices=PRESETS, default="default")
     search.add_argument(
         "--class-weight",
@@ -148,8 +133,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except TunekitError as exc:
-        print(f"tunekit tune: error: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, SearchFailedError) else 2
+        return report_error("tune", exc)
 
 
 def _check_folders(args: argparse.Namespace) -> list[str]:
@@ -226,25 +210,15 @@ def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
-    from tunekit._tuners import bayesian_optimization, hyperband, random_search
-
     project = args.project_name or (
         f"{os.path.basename(os.path.normpath(args.dir))}_{args.tuner}"
     )
-    common = dict(
-        directory=args.directory,
-        project_name=project,
-        overwrite=args.overwrite,
-        seed=args.seed,
-        verbose=not args.quiet,
-    )
-    if args.tuner == "hyperband":
-        return hyperband(
-            hypermodel, "val_accuracy", max_epochs=args.max_epochs,
-            factor=args.factor, **common,
-        )  # fmt: skip
-    factory = bayesian_optimization if args.tuner == "bayesian" else random_search
-    return factory(hypermodel, "val_accuracy", max_trials=args.max_trials, **common)
+    return make_tuner(
+        args.tuner, hypermodel, "val_accuracy", max_epochs=args.max_epochs,
+        factor=args.factor, max_trials=args.max_trials,
+        directory=args.directory, project_name=project,
+        overwrite=args.overwrite, seed=args.seed, verbose=not args.quiet,
+    )  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> int:
