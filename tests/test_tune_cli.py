@@ -90,3 +90,22 @@ def test_help_does_not_import_keras():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "--image-size" in out.stdout and "--class-weight" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--factor", "1", "argument --factor: expected an integer >= 2, got 1"),
+        ("--seed", "-1", "argument --seed: expected an integer >= 0, got -1"),
+    ],
+)
+def test_bad_numeric_options_are_refused_by_the_parser(
+    make_image_folder, capsys, option, value, message
+):
+    from tunekit._cli import main
+
+    root = make_image_folder({"a": 2, "b": 2})
+    with pytest.raises(SystemExit) as excinfo:
+        main(["tune", str(root), "--image-size", "8", "8", option, value])
+    assert excinfo.value.code == 2
+    assert message in capsys.readouterr().err

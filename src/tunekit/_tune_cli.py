@@ -23,8 +23,10 @@ from typing import Any
 from tunekit._cli_args import (
     PRESETS,
     TUNERS,
+    factor,
     fraction,
     make_tuner,
+    non_negative_int,
     positive_int,
     report_error,
 )
@@ -102,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10,
         help="number of trials (bayesian, random)",
     )
-    search.add_argument("--factor", type=positive_int, default=3, help="Hyperband")
+    search.add_argument("--factor", type=factor, default=3, help="Hyperband")
     search.add_argument("--preset", choices=PRESETS, default="default")
     search.add_argument(
         "--class-weight",
@@ -110,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="none",
         help="weight the loss by inverse class frequency (imbalanced folders)",
     )
-    search.add_argument("--seed", type=int, default=0)
+    search.add_argument("--seed", type=non_negative_int, default=0)
     project = parser.add_argument_group("project")
     project.add_argument("--directory", default=DEFAULT_DIRECTORY)
     project.add_argument(
