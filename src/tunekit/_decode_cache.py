@@ -209,8 +209,9 @@ def decode_image(
     return array.reshape(target_size[0], target_size[1], channels)
 
 
-#: Decode unfiltered 8-bit PNGs directly (see :func:`_write_plain_png`).
+#: Decode unfiltered 8-bit PNGs directly (see :func:`_plain_png_rows`).
 FAST_PNG = True
+_PLAIN_BATCH = 256  # unfiltered PNGs copied into the output at once
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHUNK_HEAD = struct.Struct(">I4s")
 _SIZE = struct.Struct(">II")
@@ -237,10 +238,10 @@ def _read_file(path: str | os.PathLike[str]) -> bytes:
         os.close(fd)
 
 
-def _write_plain_png(
-    row: np.ndarray, data: bytes, target_size: tuple[int, int], channels: int
-) -> bool:
-    """Decode an *unfiltered* 8-bit PNG into ``row``; ``False`` if not one.
+def _plain_png_rows(
+    data: bytes, target_size: tuple[int, int], channels: int
+) -> tuple[bytes, int] | None:
+    """Inflated rows of an *unfiltered* 8-bit PNG and its channels, or ``None``.
 
     PNG rows start with a filter byte; when every row uses filter 0 (None),
     as MNIST's PNGs and many converted datasets do, the pixels are exactly
@@ -248,55 +249,77 @@ def _write_plain_png(
     replace PIL's Python-level chunk parsing and decoder. Anything else (other
     filters, palettes, 16-bit, interlacing, transparency chunks, a size other
     than the target, a conversion other than gray -> RGB/RGBA, a truncated or
-    corrupt file) returns ``False`` and goes through PIL, which produces the
-    same pixels (tested) or the error.
+    corrupt file) returns ``None`` and goes through PIL, which produces the
+    same pixels (tested) or the error. The rows returned are checked: exactly
+    ``height`` rows of ``width * found + 1`` bytes, each filter byte 0.
     """
     if not data.startswith(_PNG_SIGNATURE):
-        return False
+        return None
     pos, end_of_data, ihdr, idat = 8, len(data), b"", []
     unpack = _CHUNK_HEAD.unpack_from
     while True:
         if pos + 12 > end_of_data:
-            return False  # no IEND: truncated, let PIL report it
+            return None  # no IEND: truncated, let PIL report it
         length, kind = unpack(data, pos)
         start, stop = pos + 8, pos + 8 + length
         if stop + 4 > end_of_data:
-            return False
+            return None
         if kind == b"IDAT":
-            idat.append(data[start:stop])
+            idat.append((start, stop))
         elif kind == b"IHDR":
             ihdr = data[start:stop]
         elif kind == b"IEND":
             break
         elif kind not in _PNG_HARMLESS:
-            return False
+            return None
         pos = stop + 4
     if len(ihdr) != 13 or ihdr[8] != 8 or ihdr[12] != 0 or ihdr[9] not in _PNG_CHANNELS:
-        return False
+        return None
     width, height = _SIZE.unpack_from(ihdr)
     found = _PNG_CHANNELS[ihdr[9]]
-    if (height, width) != tuple(target_size):
-        return False
+    if height != target_size[0] or width != target_size[1]:
+        return None
     if found != channels and not (found == 1 and channels in (3, 4)):
-        return False
+        return None
     try:
-        raw = zlib.decompress(b"".join(idat))
+        if len(idat) == 1:  # the usual case: inflate in place, no copy
+            raw = zlib.decompress(memoryview(data)[idat[0][0] : idat[0][1]])
+        else:
+            raw = zlib.decompress(b"".join(data[a:b] for a, b in idat))
     except zlib.error:
-        return False
+        return None
     stride = width * found + 1
     if len(raw) != height * stride:
-        return False
+        return None
     if raw[::stride] != bytes(height):
-        return False  # filtered rows: PIL undoes the filters
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride)
-    pixels = rows[:, 1:].reshape(height, width, found)
+        return None  # filtered rows: PIL undoes the filters
+    return raw, found
+
+
+def _write_rows(
+    view: np.ndarray, rows: list[int], raws: list[bytes], found: int
+) -> None:
+    """Copy the pixels of many unfiltered PNGs into ``view[rows]`` at once."""
+    n, height, width, channels = len(rows), *view.shape[1:]
+    joined = np.frombuffer(b"".join(raws), dtype=np.uint8)
+    pixels = joined.reshape(n, height, width * found + 1)[:, :, 1:]
+    pixels = pixels.reshape(n, height, width, found)
+    target: Any = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] == n - 1 else rows
     if found == channels:
-        row[...] = pixels
+        view[target] = pixels
     else:  # gray -> RGB / RGBA, as PIL's convert does
-        row[..., :3] = pixels
+        view[target, :, :, :3] = pixels
         if channels == 4:
-            row[..., 3] = 255
-    return True
+            view[target, :, :, 3] = 255
+
+
+def _write_groups(
+    view: np.ndarray, plain: dict[int, tuple[list[int], list[bytes]]]
+) -> None:
+    """Write and forget the collected unfiltered PNGs, one group per channels."""
+    for found, (rows_at, raws) in plain.items():
+        _write_rows(view, rows_at, raws, found)
+    plain.clear()
 
 
 def decode_images(
@@ -336,11 +359,29 @@ def decode_images(
     writer = _PixelWriter(height, width, channels)
     errors: dict[int, str] = {}
     catch = _decode_errors()
+    # Unfiltered PNGs are collected per channel count and copied in with one
+    # NumPy operation per group every ``_PLAIN_BATCH`` files (bounded memory
+    # for a whole-dataset ``out``); everything else goes through PIL, one
+    # file at a time.
+    plain: dict[int, tuple[list[int], list[bytes]]] = {}
+    pending = 0
+    fast = FAST_PNG
     for i, path in enumerate(paths):
+        if pending == _PLAIN_BATCH:
+            _write_groups(view, plain)
+            pending = 0
         try:
             data = _read_file(path)
-            if FAST_PNG and _write_plain_png(view[i], data, target_size, channels):
-                continue
+            if fast:
+                rows = _plain_png_rows(data, target_size, channels)
+                if rows is not None:
+                    group = plain.get(rows[1])
+                    if group is None:
+                        group = plain[rows[1]] = ([], [])
+                    group[0].append(i)
+                    group[1].append(rows[0])
+                    pending += 1
+                    continue
             with Image.open(io.BytesIO(data), formats=_FORMATS) as img:
                 writer.write(
                     view[i],
@@ -349,6 +390,7 @@ def decode_images(
         except catch as exc:
             view[i] = 0
             errors[i] = f"{type(exc).__name__}: {exc}"
+    _write_groups(view, plain)
     return out, errors
 
 

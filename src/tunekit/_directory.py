@@ -52,7 +52,10 @@ class DirectoryListing:
     @property
     def filepaths(self) -> list[str]:
         """Absolute-or-as-given paths: ``os.path.join(directory, filename)``."""
-        return [os.path.join(self.directory, f) for f in self.filenames]
+        # ``os.path.join(directory, "") + f`` is ``os.path.join(directory, f)``
+        # for the relative names listed here, without a call per file.
+        base = os.path.join(self.directory, "")
+        return [base + f for f in self.filenames]
 
     @property
     def class_indices(self) -> dict[str, int]:
@@ -80,8 +83,9 @@ def _walk_class_folder(
         prefix = os.path.join(class_name, os.path.relpath(root, class_dir))
         if root == class_dir:
             prefix = class_name
+        prefix = os.path.join(prefix, "")  # + fname == os.path.join(prefix, fname)
         for fname in sorted(files):
-            name = os.path.join(prefix, fname)
+            name = prefix + fname
             if fname.lower().endswith(IMAGE_EXTENSIONS):
                 images.append(name)
             elif not fname.startswith("."):

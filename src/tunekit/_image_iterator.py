@@ -794,7 +794,7 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
             out = np.empty((len(rows), *self._hwc), dtype=np.uint8)
             out[order] = self._images[rows[order]]
             return out, index_array
-        paths = [self._filepaths[i] for i in index_array]
+        paths = [self._filepaths[i] for i in index_array.tolist()]
         images, errors = decode_images(
             paths,
             self.target_size,

@@ -11,7 +11,8 @@ of the same name but fixes what bites in tuning (../shared/pitfalls.md §7):
   ``prefetch``, ``cache``... (see :class:`ImageDataset`);
 * decoding is batched: shuffled indices are batched first and each batch is
   decoded to ``uint8`` by PIL's shortest path (the same pixels as
-  ``flow_from_directory``), several batches in flight; the cast to float,
+  ``flow_from_directory``), two batches in flight (one for images under
+  64x64 pixels, whose decode holds the GIL); the cast to float,
   ``rescale`` and the labels are applied to whole batches
   (``decoder="tf"`` decodes one image at a time with TF's ops instead);
 * with ``cache=True`` the images are decoded once (by PIL, exactly as
@@ -45,11 +46,18 @@ from tunekit._validation import check_in, check_positive_int, invalid_parameter
 __all__ = ["ImageDatasetInfo", "image_dataset_from_directory"]
 
 LABEL_MODES = ("int", "categorical", "binary", None)
-#: Batches decoded concurrently by the PIL path (``None``: tf.data AUTOTUNE).
-#: PIL holds the GIL for most of a small image's decode, so more batches in
-#: flight only contend for it: on 2 cores AUTOTUNE measured about half the
-#: throughput of 2 (benchmarks/loaders.py).
+#: Batches decoded concurrently by the PIL path (``None``: tf.data AUTOTUNE)
+#: for images of at least ``SMALL_IMAGE_PIXELS`` pixels. Pillow releases the
+#: GIL while it decodes and resizes, so two batches overlap for large images
+#: (96x96: 1.5x the throughput of one); on 2 cores AUTOTUNE measured about
+#: half the throughput of 2 (benchmarks/loaders.py).
 PIL_PARALLEL_BATCHES: int | None = 2
+#: Below this many target pixels, one batch is decoded at a time: a small
+#: image's decode is mostly Python holding the GIL, and each file's syscalls
+#: and ``zlib`` call hand the GIL to the other decoding thread, so a second
+#: batch in flight only adds thread switches (28x28 MNIST: ~1.25x the
+#: throughput of 2 batches in flight; 32x32 and 48x48 resized: ~1.3x).
+SMALL_IMAGE_PIXELS = 64 * 64
 _TF_INTERPOLATIONS = {
     "nearest": "nearest",
     "bilinear": "bilinear",
@@ -283,7 +291,7 @@ def image_dataset_from_directory(
         End the pipeline with ``prefetch(AUTOTUNE)``.
     decoder : {"pil", "tf"}, default="pil"
         Without ``cache``: decode whole batches with PIL inside the pipeline
-        (several batches in flight; the same pixels as ``flow_from_directory``;
+        (1-2 batches in flight; the same pixels as ``flow_from_directory``;
         unreadable files dropped with one warning), or one image at a time
         with TF's ops (``tf.io.decode_image``; unreadable files dropped by
         ``ignore_errors`` without a list).
@@ -565,7 +573,7 @@ def _from_files_pil(
     skipped: dict[str, str],
     finish: Any,
 ) -> Any:
-    """Whole batches decoded by PIL in ``tf.numpy_function``, several in flight.
+    """Whole batches decoded by PIL in ``tf.numpy_function``, 1 or 2 in flight.
 
     Indices are shuffled and batched first, so the per-element cost of
     ``tf.data`` is paid per batch; unreadable files are dropped from their
@@ -580,7 +588,7 @@ def _from_files_pil(
 
     def decode_batch(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         images, errors = decode_images(
-            [paths[i] for i in idx], size, color_mode, interpolation, crop
+            [paths[i] for i in idx.tolist()], size, color_mode, interpolation, crop
         )
         if not errors:
             return images, labels[idx]
@@ -609,6 +617,8 @@ def _from_files_pil(
 
     ds = _index_batches(len(paths), batch_size, shuffle, seed)
     calls = PIL_PARALLEL_BATCHES or tf.data.AUTOTUNE
+    if size[0] * size[1] < SMALL_IMAGE_PIXELS:
+        calls = 1
     ds = ds.map(load, num_parallel_calls=calls, deterministic=True)
     if batch_size is None:
         ds = ds.unbatch()
