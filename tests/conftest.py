@@ -25,6 +25,26 @@ def _fresh_keras_state():
     keras.backend.clear_session(free_memory=False)
 
 
+@pytest.fixture
+def plain_kerastuner(monkeypatch):
+    """``keras_tuner`` as users get it, able to search without ``tensorboard``.
+
+    KerasTuner 1.4 imports ``tensorboard`` in every trial on the TensorFlow
+    backend, even without a TensorBoard callback, and TensorFlow 2.21 no longer
+    installs it; tunekit's own tuners avoid the import. Tests that run a plain
+    KerasTuner search (seeds, projects written without tunekit) use this.
+    """
+    import keras_tuner
+
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        monkeypatch.setattr(
+            keras_tuner.Tuner, "_configure_tensorboard_dir", lambda *a, **k: None
+        )
+    return keras_tuner
+
+
 @pytest.fixture(scope="session")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled digits as images: X (1797, 8, 8, 1) in [0, 1], y int."""

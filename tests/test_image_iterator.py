@@ -436,20 +436,11 @@ test_loss, test_accuracy = best_model.evaluate(test_generator)
 
 
 def test_seed_003_hyperband_with_directory_iterator_runs(
-    make_image_folder, tmp_path, monkeypatch
+    make_image_folder, tmp_path, plain_kerastuner
 ):
     """The seed's data code verbatim (only the import swapped); the model and
     the Hyperband budget are shrunk so the test takes seconds."""
     pytest.importorskip("tensorflow")
-    keras_tuner = pytest.importorskip("keras_tuner")
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        # KerasTuner 1.4 imports tensorboard in every trial on the TF backend
-        # even without a TensorBoard callback; nothing here uses one.
-        monkeypatch.setattr(
-            keras_tuner.Tuner, "_configure_tensorboard_dir", lambda *a, **k: None
-        )
     paths = {
         "TRAIN_PATH": str(make_image_folder({"cats": 6, "dogs": 6}, size=(20, 20),
                                             name="train")),

@@ -537,16 +537,10 @@ def test_stale_hyperband_project(tmp_path, capsys):
         make(max_epochs=4, hyperband_iterations=1)
 
 
-class _PlainRandomSearch(keras_tuner.RandomSearch):
-    """Plain KerasTuner (no tunekit fingerprint); tensorboard is not installed."""
-
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        return None
-
-
-def test_project_written_by_plain_kerastuner(tmp_path, flat, capsys):
+def test_project_written_by_plain_kerastuner(tmp_path, flat, capsys, plain_kerastuner):
     x, y, xv, yv = flat
-    plain = _PlainRandomSearch(
+    # Plain KerasTuner: no tunekit fingerprint in the project.
+    plain = plain_kerastuner.RandomSearch(
         build_classifier,
         objective="val_loss",
         max_trials=1,
