@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from tunekit import ImageDirectoryError
+from tunekit import ImageDirectoryError, InvalidParameterError
 from tunekit._directory import list_image_directory
 
 
@@ -60,26 +60,39 @@ def test_explicit_classes_define_label_order(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "layout, kwargs, match",
+    "layout, subfolder, kwargs, error, match",
     [
-        ([], {"directory": "missing"}, "does not exist"),
-        (["loose.png"], {}, "no subfolders"),
-        (["a/1.png", "b/readme.txt"], {}, r"without any image.*\['b'\]"),
-        (["a/1.png"], {"classes": ["a", "zebra"]}, "do not exist.*zebra"),
-        (["a/1.png"], {"classes": "a"}, "list of class subfolder names"),
+        ([], "missing", {}, ImageDirectoryError, "does not exist"),
+        (["loose.png"], "", {}, ImageDirectoryError, "no subfolders"),
+        (
+            ["a/1.png", "b/readme.txt"],
+            "",
+            {},
+            ImageDirectoryError,
+            r"without any image.*\['b'\]",
+        ),
+        (
+            ["a/1.png"],
+            "",
+            {"classes": ["a", "zebra"]},
+            ImageDirectoryError,
+            "do not exist.*zebra",
+        ),
+        (
+            ["a/1.png"],
+            "",
+            {"classes": "a"},
+            InvalidParameterError,
+            "list of class subfolder names",
+        ),
     ],
 )
-def test_bad_directories_raise_clear_errors(tmp_path, layout, kwargs, match):
+def test_bad_directories_raise_clear_errors(
+    tmp_path, layout, subfolder, kwargs, error, match
+):
     _touch(tmp_path, *layout)
-    directory = kwargs.pop("directory", None)
-    directory = tmp_path / directory if directory else tmp_path
-    with pytest.raises(
-        ImageDirectoryError
-        if "classes" not in kwargs or isinstance(kwargs.get("classes"), list)
-        else ValueError,
-        match=match,
-    ) as excinfo:
-        list_image_directory(directory, **kwargs)
+    with pytest.raises(error, match=match) as excinfo:
+        list_image_directory(tmp_path / subfolder, **kwargs)
     assert "Received:" in str(excinfo.value)
 
 
