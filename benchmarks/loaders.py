@@ -122,7 +122,7 @@ def _repeat(
     from PIL import Image
 
     import tunekit
-    from tunekit import _decode_cache
+    from tunekit.data import _decode_cache
 
     flow_kw = dict(target_size=SIZE, color_mode="grayscale", batch_size=batch_size)
     tf_kw = dict(image_size=SIZE, color_mode="grayscale", batch_size=batch_size)

@@ -72,7 +72,7 @@ def test_every_error_class_is_exported():
 
 
 def test_cli_help_lists_subcommands(capsys):
-    from tunekit._cli import main
+    from tunekit.cli._main import main
 
     with pytest.raises(SystemExit) as excinfo:
         main(["--help"])
@@ -82,7 +82,7 @@ def test_cli_help_lists_subcommands(capsys):
 
 
 def test_cli_without_command_prints_help_and_fails(capsys):
-    from tunekit._cli import main
+    from tunekit.cli._main import main
 
     assert main([]) == 2
     assert "usage: tunekit" in capsys.readouterr().out

@@ -6,11 +6,11 @@ import argparse
 
 import pytest
 
-from tunekit import _cli_args
+from tunekit.cli import _args as _cli_args
 
 
 def test_presets_are_the_hypermodel_presets():
-    from tunekit._hypermodels import PRESETS
+    from tunekit.hypermodels._cnn import PRESETS
 
     assert _cli_args.PRESETS == PRESETS
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tunekit import _demo
+from tunekit.cli import _demo
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -45,7 +45,7 @@ def trial_dirs(project: Path) -> list[str]:
     ],
 )
 def test_printed_plan_matches_kerastuner_schedules(tmp_path, capsys, argv, plan):
-    from tunekit._hypermodels import build_cnn_hypermodel
+    from tunekit.hypermodels._cnn import build_cnn_hypermodel
 
     demo = _demo._Demo(parse(["--directory", str(tmp_path), *argv]))
     hypermodel = build_cnn_hypermodel((8, 8, 1), 10, rescale=1 / 16)
@@ -154,7 +154,7 @@ def test_defaults_and_help():
 
 
 def test_cli_entry_point_runs_the_demo(tmp_path, capsys):
-    from tunekit._cli import main
+    from tunekit.cli._main import main
 
     argv = ["demo", "--directory", str(tmp_path), "--max-epochs", "1", "--quiet"]
     assert main(argv) == 0
@@ -163,7 +163,7 @@ def test_cli_entry_point_runs_the_demo(tmp_path, capsys):
 
 def test_module_import_is_light_and_help_works():
     code = (
-        "import sys, tunekit._demo; "
+        "import sys, tunekit.cli._demo; "
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tunekit._cli import main
+from tunekit.cli._main import main
 
 
 def test_tune_end_to_end_with_test_dir_and_class_weights(
@@ -82,7 +82,7 @@ def test_too_small_validation_split_is_explained(make_image_folder, tmp_path, ca
 def test_help_does_not_import_keras():
     code = (
         "import sys\n"
-        "from tunekit._cli import main\n"
+        "from tunekit.cli._main import main\n"
         "try:\n    main(['tune', '--help'])\n"
         "except SystemExit:\n    pass\n"
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
@@ -102,7 +102,7 @@ def test_help_does_not_import_keras():
 def test_bad_numeric_options_are_refused_by_the_parser(
     make_image_folder, capsys, option, value, message
 ):
-    from tunekit._cli import main
+    from tunekit.cli._main import main
 
     root = make_image_folder({"a": 2, "b": 2})
     with pytest.raises(SystemExit) as excinfo:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tunekit import InvalidParameterError
-from tunekit import _decode_cache as dc
+from tunekit.data import _decode_cache as dc
 
 KW = dict(target_size=(8, 8), color_mode="rgb", interpolation="nearest")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tunekit import ImageDirectoryError, InvalidParameterError
-from tunekit._directory import list_image_directory
+from tunekit.data._directory import list_image_directory
 
 
 def _touch(root, *names):

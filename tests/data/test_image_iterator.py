@@ -21,7 +21,7 @@ from tunekit import (
     LabelMismatchError,
     flow_from_directory,
 )
-from tunekit._image_iterator import check_same_classes
+from tunekit.data._image_iterator import check_same_classes
 
 SMALL = dict(target_size=(10, 10), batch_size=4, verbose=False)
 
@@ -334,7 +334,7 @@ def test_invalid_arguments_fail_before_listing(tmp_path, kwargs, match):
 def test_cached_iterator_matches_uncached_and_decodes_nothing_later(
     make_image_folder, tmp_path, monkeypatch
 ):
-    from tunekit import _decode_cache, _image_iterator
+    from tunekit.data import _decode_cache, _image_iterator
 
     root = make_image_folder({"a": 5, "b": 4}, size=(13, 11))
     kw = dict(SMALL, shuffle=False, rescale=1 / 255, cache=tmp_path / "c")

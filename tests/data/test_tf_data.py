@@ -113,7 +113,7 @@ def test_model_fit_on_mapped_dataset(make_image_folder, decoder):
 
 
 def test_cache_second_run_decodes_nothing(make_image_folder, tmp_path, monkeypatch):
-    from tunekit import _decode_cache, _tf_data
+    from tunekit.data import _decode_cache, _tf_data
 
     root = make_image_folder({"a": 4, "b": 5}, size=(13, 9))
     kw = dict(KW, shuffle=False, cache=tmp_path / "c", rescale=1 / 255)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tunekit import ObjectiveError, metric_direction, validate_objective
-from tunekit._objective import discover_logged_keys, sample_batch
+from tunekit.tuners._objective import discover_logged_keys, sample_batch
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 TUNERS = ("hyperband", "bayesian", "random")
-#: Same as ``tunekit._hypermodels.PRESETS`` (that module imports Keras).
+#: Same as ``tunekit.hypermodels._cnn.PRESETS`` (that module imports Keras).
 PRESETS = ("default", "dense_head", "two_conv")
 
 
@@ -155,7 +155,7 @@ def make_tuner(
     >>> type(tuner.oracle).__name__
     'RandomSearchOracle'
     """
-    from tunekit._tuners import bayesian_optimization, hyperband, random_search
+    from tunekit.tuners._tuners import bayesian_optimization, hyperband, random_search
 
     if tuner == "hyperband":
         return hyperband(

@@ -22,7 +22,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from tunekit._cli_args import (
+from tunekit._errors import SearchFailedError, StaleProjectError, TunekitError
+from tunekit.cli._args import (
     PRESETS,
     TUNERS,
     factor,
@@ -31,8 +32,7 @@ from tunekit._cli_args import (
     positive_int,
     report_error,
 )
-from tunekit._errors import SearchFailedError, StaleProjectError, TunekitError
-from tunekit._schedule import hyperband_schedule
+from tunekit.tuners._schedule import hyperband_schedule
 
 __all__ = ["add_arguments", "run"]
 
@@ -287,7 +287,7 @@ class _Demo:
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
         import keras
 
-        from tunekit._hypermodels import build_cnn_hypermodel
+        from tunekit.hypermodels._cnn import build_cnn_hypermodel
 
         keras.utils.set_random_seed(args.seed)
         data = _load_digits(args.seed)

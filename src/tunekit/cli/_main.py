@@ -18,11 +18,11 @@ __all__ = ["main"]
 # subcommand -> (module, one-line help)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
-        "tunekit._demo",
+        "tunekit.cli._demo",
         "run a real hyperparameter search on scikit-learn's digits images",
     ),
     "tune": (
-        "tunekit._tune_cli",
+        "tunekit.cli._tune",
         "tune a CNN on your own folder of images (one subfolder per class)",
     ),
 }

@@ -20,7 +20,8 @@ import os
 import time
 from typing import Any
 
-from tunekit._cli_args import (
+from tunekit._errors import TunekitError
+from tunekit.cli._args import (
     PRESETS,
     TUNERS,
     factor,
@@ -30,7 +31,6 @@ from tunekit._cli_args import (
     positive_int,
     report_error,
 )
-from tunekit._errors import TunekitError
 
 __all__ = ["add_arguments", "run"]
 
@@ -140,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_folders(args: argparse.Namespace) -> list[str]:
     """Check every folder before anything heavy is imported."""
-    from tunekit._directory import list_image_directory
     from tunekit._errors import ImageDirectoryError, LabelMismatchError
+    from tunekit.data._directory import list_image_directory
 
     train = list_image_directory(args.dir, argname="DIR")
     names = list(train.class_names)
@@ -172,7 +172,7 @@ def _check_folders(args: argparse.Namespace) -> list[str]:
 
 def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from tunekit._errors import ImageDirectoryError
-    from tunekit._image_iterator import flow_from_directory
+    from tunekit.data._image_iterator import flow_from_directory
 
     cache: Any = False if args.no_cache else (args.cache_dir or True)
     common = dict(
@@ -229,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
-    from tunekit._hypermodels import build_cnn_hypermodel
+    from tunekit.hypermodels._cnn import build_cnn_hypermodel
 
     keras.utils.set_random_seed(args.seed)
     say = (lambda *a: None) if args.quiet or args.json else print
@@ -241,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     class_weight = None
     if args.class_weight == "balanced":
-        from tunekit._class_weights import class_weights
+        from tunekit.labels._class_weights import class_weights
 
         weights: Any = class_weights(train, strategy="balanced")
         class_weight = dict(weights)

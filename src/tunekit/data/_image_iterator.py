@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._decode_cache import (
+from tunekit._errors import ImageDirectoryError, LabelMismatchError
+from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit.data._decode_cache import (
     COLOR_MODES,
     INTERPOLATIONS,
     decode_images,
@@ -28,9 +30,7 @@ from tunekit._decode_cache import (
     report_unreadable,
     resolve_cache_dir,
 )
-from tunekit._directory import DirectoryListing, list_image_directory
-from tunekit._errors import ImageDirectoryError, LabelMismatchError
-from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit.data._directory import DirectoryListing, list_image_directory
 
 __all__ = [
     "DirectoryIterator",
@@ -946,7 +946,7 @@ def flow_from_directory(
         Applied to each image before ``rescale``.
     cache : bool or path, default=False
         Decode every image once and keep the ``uint8`` array on disk
-        (``True``: under :func:`tunekit._decode_cache.default_cache_dir`), so
+        (``True``: under :func:`tunekit.data._decode_cache.default_cache_dir`), so
         later epochs, trials and runs decode nothing.
     on_error : {"warn", "raise"}, default="warn"
         What to do with corrupt or truncated images: skip them with one

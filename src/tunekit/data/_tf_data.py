@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._decode_cache import (
+from tunekit._errors import ImageDirectoryError
+from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit.data._decode_cache import (
     COLOR_MODES,
     INTERPOLATIONS,
     decode_images,
@@ -39,9 +41,7 @@ from tunekit._decode_cache import (
     report_unreadable,
     resolve_cache_dir,
 )
-from tunekit._directory import DirectoryListing, list_image_directory
-from tunekit._errors import ImageDirectoryError
-from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit.data._directory import DirectoryListing, list_image_directory
 
 __all__ = ["ImageDatasetInfo", "image_dataset_from_directory"]
 
@@ -197,7 +197,7 @@ def _validate(
     cache: Any,
     seed: Any,
 ) -> tuple[int, int]:
-    from tunekit._image_iterator import check_split, check_target_size
+    from tunekit.data._image_iterator import check_split, check_target_size
 
     if labels not in ("inferred", None):
         raise invalid_parameter(
@@ -382,7 +382,7 @@ def _list(
     split: float,
     subset: str | None,
 ) -> DirectoryListing:
-    from tunekit._image_iterator import split_fractions
+    from tunekit.data._image_iterator import split_fractions
 
     return list_image_directory(
         directory,

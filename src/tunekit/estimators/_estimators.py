@@ -1227,7 +1227,7 @@ def _floatx() -> str:
 def _check_model_labels(model: Any, y: Any) -> None:
     """Run tunekit's head/loss/labels check when it is available."""
     try:
-        from tunekit._labels import check_model_labels
+        from tunekit.labels._model_checks import check_model_labels
     except ImportError:  # pragma: no cover - shipped together
         return
     check_model_labels(model, y)

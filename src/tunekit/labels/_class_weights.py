@@ -359,7 +359,7 @@ def _labels_from_iterator(source: Any, classes: Any, argname: str) -> LabelData:
 
 
 def _labels_from_directory(source: Any, classes: Any, argname: str) -> LabelData:
-    from tunekit._directory import list_image_directory
+    from tunekit.data._directory import list_image_directory
 
     listing = list_image_directory(
         source,

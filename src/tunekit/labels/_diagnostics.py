@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._class_weights import _Shown, read_labels
 from tunekit._validation import invalid_parameter
+from tunekit.labels._class_weights import _Shown, read_labels
 
 __all__ = ["CollapseDiagnosis", "LabelReport", "diagnose_collapse", "label_report"]
 

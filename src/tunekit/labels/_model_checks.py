@@ -260,7 +260,7 @@ def _iterator_labels(source: Any) -> _Labels | None:
 
 def _dataset_labels(dataset: Any) -> _Labels | None:
     """Label format of a ``tf.data.Dataset`` of (x, y), from its spec only."""
-    from tunekit._class_weights import _looks_batched
+    from tunekit.labels._class_weights import _looks_batched
 
     spec = dataset.element_spec
     if not isinstance(spec, tuple) or len(spec) < 2:
@@ -284,13 +284,13 @@ def _describe_labels(y: Any) -> _Labels | None:
         return None
     if hasattr(y, "classes") and hasattr(y, "class_indices"):
         return _iterator_labels(y)
-    from tunekit._class_weights import _is_tf_dataset
+    from tunekit.labels._class_weights import _is_tf_dataset
 
     if _is_tf_dataset(y):
         return _dataset_labels(y)
     if not isinstance(y, (np.ndarray, list, tuple)) and not hasattr(y, "__array__"):
         return None  # dataset, generator, ...: nothing cheap to read
-    from tunekit._class_weights import _unbox_object_array
+    from tunekit.labels._class_weights import _unbox_object_array
 
     try:
         arr = _unbox_object_array(np.asarray(y))

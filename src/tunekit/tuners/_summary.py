@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._objective import objective_list
 from tunekit._validation import invalid_parameter
+from tunekit.tuners._objective import objective_list
 
 __all__ = ["SearchSummary", "TrialRow", "summarize"]
 

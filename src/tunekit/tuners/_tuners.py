@@ -35,20 +35,20 @@ from tunekit._errors import (
     SearchFailedError,
     StaleProjectError,
 )
-from tunekit._objective import (
-    discover_logged_keys,
-    metric_direction,
-    objective_list,
-    sample_batch,
-    validate_objective,
-)
-from tunekit._schedule import HyperbandSchedule, hyperband_schedule
 from tunekit._validation import (
     check_positive_int,
     did_you_mean,
     invalid_parameter,
     received,
 )
+from tunekit.tuners._objective import (
+    discover_logged_keys,
+    metric_direction,
+    objective_list,
+    sample_batch,
+    validate_objective,
+)
+from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
 
 __all__ = ["bayesian_optimization", "hyperband", "random_search"]
 
@@ -142,7 +142,7 @@ class _TunekitMixin:
     def results_summary(self, num_trials: int = 10) -> Any:
         """Print KerasTuner's summary and return :func:`tunekit.summarize`'s report."""
         super().results_summary(num_trials)  # type: ignore[misc]
-        from tunekit._summary import summarize
+        from tunekit.tuners._summary import summarize
 
         return summarize(self)
 
@@ -1018,7 +1018,7 @@ def _check_labels(model: Any, arguments: dict[str, Any]) -> None:
     if y is None or not (hasattr(y, "shape") or isinstance(y, (dict, list, tuple))):
         return  # datasets and generators are not read here
     try:
-        from tunekit._labels import check_model_labels
+        from tunekit.labels._model_checks import check_model_labels
     except ImportError:
         return
     check_model_labels(model, y)

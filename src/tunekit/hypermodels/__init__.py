@@ -1,0 +1,4 @@
+"""Hypermodels area: ``build_cnn_hypermodel`` and ``CNNHyperModel``.
+
+Private: import public names from ``tunekit``.
+"""
