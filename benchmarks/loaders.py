@@ -16,6 +16,13 @@ folder; for cached runs also decoding and writing, or reading, the cache),
   ``tunekit_flow_pil_only``: the same with the direct decoder for unfiltered
   PNGs switched off (every file through PIL, as for JPEGs or filtered PNGs);
 * ``tunekit_flow_cached``: the same with ``cache=`` set, second run (warm);
+  ``tunekit_flow_cached_content``: the same with ``cache_check="content"``
+  (the entry keyed on a hash of every file's bytes instead of size and mtime),
+  whose ``build_s`` minus the ``"mtime"`` one is the cost of hashing the files;
+* ``cache_key_mtime_s`` / ``cache_key_content_s``: seconds to compute the
+  entry's key (``stat`` of every file, or reading and hashing every file);
+* ``checksum_crc32`` / ``checksum_blake2b``: MB/s of the two candidate
+  checksums over the decoded array (the cache verifies a CRC-32 on every read);
 * ``tunekit_tf_data``: ``tunekit.image_dataset_from_directory`` without cache
   (``decoder="pil"``, the default; ``_decoder_tf``: ``decoder="tf"``);
 * ``tunekit_tf_data_cached``: with ``cache=``, run 1 (cold) and run 2 (warm);
@@ -26,6 +33,7 @@ Usage::
 
     python benchmarks/loaders.py --per-class 1000 --repeats 3
     python benchmarks/loaders.py            # the whole 60,000-image train set
+    python benchmarks/loaders.py --only cache   # just the decode-cache figures
 
 The MNIST archive (``../shared/datasets/mnist_png.tar.gz``) is extracted
 outside the repository (``--extract-to``, default ``/tmp/mnist_png``).
@@ -115,6 +123,7 @@ def _repeat(
     batch_size: int,
     cache_root: str,
     record: Callable[[str, float], None],
+    only: str | None = None,
 ) -> None:
     import keras
     import numpy as np
@@ -126,6 +135,9 @@ def _repeat(
 
     flow_kw = dict(target_size=SIZE, color_mode="grayscale", batch_size=batch_size)
     tf_kw = dict(image_size=SIZE, color_mode="grayscale", batch_size=batch_size)
+    if only == "cache":
+        _cache_figures(rep, data, flow_kw, cache_root, record)
+        return
     legacy = ImageDataGenerator(rescale=1 / 255)
     _measure(
         "legacy_directory_iterator",
@@ -168,21 +180,7 @@ def _repeat(
         )
     finally:
         _decode_cache.FAST_PNG = True
-    flow_cache = os.path.join(cache_root, f"flow{rep}")
-    for run in (1, 2):
-        _measure(
-            f"tunekit_flow_cached_run{run}",
-            lambda: tunekit.flow_from_directory(
-                data,
-                **flow_kw,
-                rescale=1 / 255,
-                seed=rep,
-                verbose=False,
-                cache=flow_cache,
-            ),
-            record,
-            epochs=2,
-        )
+    _cache_figures(rep, data, flow_kw, cache_root, record)
     _measure(
         "tunekit_tf_data",
         lambda: tunekit.image_dataset_from_directory(
@@ -225,7 +223,61 @@ def _repeat(
         )
 
 
-def run(data: str, repeats: int, batch_size: int, cache_root: str) -> dict[str, Any]:
+def _cache_figures(
+    rep: int,
+    data: str,
+    flow_kw: dict[str, Any],
+    cache_root: str,
+    record: Callable[[str, float], None],
+) -> None:
+    """Cached flow_from_directory, "mtime" and "content" keys; checksum speeds."""
+    import hashlib
+    import zlib
+
+    import numpy as np
+
+    import tunekit
+
+    for check in ("mtime", "content"):
+        suffix = "" if check == "mtime" else "_content"
+        folder = os.path.join(cache_root, f"flow{suffix}{rep}")
+        for run in (1, 2):
+            loader = _measure(
+                f"tunekit_flow_cached{suffix}_run{run}",
+                lambda folder=folder, check=check: tunekit.flow_from_directory(
+                    data,
+                    **flow_kw,
+                    rescale=1 / 255,
+                    seed=rep,
+                    verbose=False,
+                    cache=folder,
+                    cache_check=check,
+                ),
+                record,
+                epochs=2,
+            )
+    from tunekit.data import _decode_cache
+
+    for check in ("mtime", "content"):
+        start = time.perf_counter()
+        _decode_cache._cache_key(
+            loader.filepaths, SIZE, "grayscale", "nearest", False, check
+        )
+        record(f"cache_key_{check}_s", time.perf_counter() - start)
+    pixels = np.ascontiguousarray(loader._images)
+    size_mb = pixels.nbytes / 1e6
+    for name, digest in (
+        ("crc32", lambda b: zlib.crc32(b)),
+        ("blake2b", lambda b: hashlib.blake2b(b, digest_size=16).digest()),
+    ):
+        start = time.perf_counter()
+        digest(memoryview(pixels).cast("B"))
+        record(f"checksum_{name}.MB_per_s", size_mb / (time.perf_counter() - start))
+
+
+def run(
+    data: str, repeats: int, batch_size: int, cache_root: str, only: str | None = None
+) -> dict[str, Any]:
     results: dict[str, list[float]] = {}
 
     def record(name: str, value: float) -> None:
@@ -237,7 +289,7 @@ def run(data: str, repeats: int, batch_size: int, cache_root: str) -> dict[str, 
         for f in sorted(files)
     ]
     for rep in range(repeats):
-        _repeat(rep, data, paths, batch_size, cache_root, record)
+        _repeat(rep, data, paths, batch_size, cache_root, record, only)
     return results
 
 
@@ -245,7 +297,21 @@ def _ratios(m: dict[str, float]) -> dict[str, float]:
     def ratio(a: str, b: str) -> float:
         return round(m[a] / m[b], 2)
 
+    cache = {
+        "content_check_extra_build_s (run 2)": round(
+            m["tunekit_flow_cached_content_run2.build_s"]
+            - m["tunekit_flow_cached_run2.build_s"],
+            3,
+        ),
+        "content_vs_mtime (run 2 first pass)": ratio(
+            "tunekit_flow_cached_content_run2.first_pass",
+            "tunekit_flow_cached_run2.first_pass",
+        ),
+    }
+    if "legacy_directory_iterator.first_pass" not in m:
+        return cache
     return {
+        **cache,
         "tunekit_flow_vs_legacy (first pass)": ratio(
             "tunekit_flow.first_pass", "legacy_directory_iterator.first_pass"
         ),
@@ -284,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--only", choices=["cache"], default=None, help="measure only the cache"
+    )
     args = parser.parse_args(argv)
 
     warnings.filterwarnings("ignore")
@@ -295,11 +364,19 @@ def main(argv: list[str] | None = None) -> int:
             data = _subset(train_dir, args.per_class, workdir)
         n = sum(len(files) for _, _, files in os.walk(data))
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Found ..."
-            raw = run(data, args.repeats, args.batch_size, os.path.join(workdir, "c"))
+            raw = run(
+                data,
+                args.repeats,
+                args.batch_size,
+                os.path.join(workdir, "c"),
+                args.only,
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     medians = {
         name: round(statistics.median(v), 3 if name.endswith("_s") else 1)
+        if not name.endswith("MB_per_s")
+        else round(statistics.median(v), 1)
         for name, v in raw.items()
     }
     import keras

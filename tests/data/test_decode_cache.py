@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +75,81 @@ def test_key_changes_when_folder_or_arguments_change(
         assert int(second.images[0].min()) == 255
 
 
-def test_broken_entry_is_decoded_again(make_image_folder, tmp_path):
-    root = make_image_folder({"a": 2})
+def _damage(path: Path, how: str) -> None:
+    if how == "garbage":
+        path.write_bytes(b"garbage")
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:-20])
+    elif how == "pixels":  # the .npy header stays intact
+        data = bytearray(path.read_bytes())
+        data[-50:] = bytes(50)
+        path.write_bytes(bytes(data))
+    elif how == "no-record":
+        path.with_suffix(".json").unlink()
+    elif how == "bad-record":
+        path.with_suffix(".json").write_text("{not json")
+
+
+@pytest.mark.parametrize(
+    "how", ["garbage", "empty", "truncated", "pixels", "no-record", "bad-record"]
+)
+def test_broken_entry_is_a_miss_decoded_again_with_one_warning(
+    make_image_folder, tmp_path, how, recwarn
+):
+    root = make_image_folder({"a": 3}, size=(8, 8))
     cache = tmp_path / "cache"
     first = dc.load_decoded(_paths(root), cache=cache, **KW)
-    first.path.write_bytes(b"garbage")
-    again = dc.load_decoded(_paths(root), cache=cache, **KW)
-    assert not again.from_cache and again.images.shape == (2, 8, 8, 3)
+    expected = np.array(first.images)
+    _damage(first.path, how)
+    with pytest.warns(UserWarning, match="unreadable or inconsistent") as caught:
+        again = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert len([w for w in caught if "decode cache" in str(w.message)]) == 1
+    assert not again.from_cache
+    np.testing.assert_array_equal(np.asarray(again.images), expected)
+    # the entry was rewritten: the next load is a clean hit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        third = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert third.from_cache
+    np.testing.assert_array_equal(np.asarray(third.images), expected)
+
+
+def test_every_entry_records_a_checksum_of_its_pixels(make_image_folder, tmp_path):
+    root = make_image_folder({"a": 2})
+    first = dc.load_decoded(_paths(root), cache=tmp_path / "c", **KW)
+    record = json.loads(first.path.with_suffix(".json").read_text())
+    assert record["checksum"] == dc._checksum(np.asarray(first.images))
+
+
+def _replace_keeping_times(path: Path, color: tuple[int, int, int]) -> None:
+    """What ``cp -p`` of same-size content does: new bytes, old size and mtime."""
+    stat = path.stat()
+    Image.new("RGB", (8, 8), color).save(path)
+    data = path.read_bytes()
+    assert len(data) <= stat.st_size
+    path.write_bytes(data + bytes(stat.st_size - len(data)))  # PNG ignores the tail
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_content_check_sees_files_replaced_with_times_preserved(
+    make_image_folder, tmp_path
+):
+    root = make_image_folder({"a": 2}, size=(8, 8))
+    cache = tmp_path / "cache"
+    content = dict(KW, cache=cache, cache_check="content")
+    dc.load_decoded(_paths(root), cache=cache, **KW)
+    dc.load_decoded(_paths(root), **content)
+    _replace_keeping_times(Path(_paths(root)[0]), (255, 255, 255))
+    by_mtime = dc.load_decoded(_paths(root), cache=cache, **KW)
+    assert by_mtime.from_cache  # what "mtime" cannot see, documented
+    by_content = dc.load_decoded(_paths(root), **content)
+    assert not by_content.from_cache
+    assert int(by_content.images[0].min()) == 255
+    assert dc.load_decoded(_paths(root), **content).from_cache
+    with pytest.raises(InvalidParameterError, match="Received: cache_check='hash'"):
+        dc.load_decoded(_paths(root), **dict(content, cache_check="hash"))
 
 
 def test_unreadable_files_recorded_in_the_entry(

@@ -190,9 +190,7 @@ def test_preprocessing_function_runs_before_rescale(make_image_folder):
     assert seen == [(10, 10, 3)] * 2
 
 
-def test_generator_rejects_unsupported_and_misplaced_arguments(make_image_folder):
-    with pytest.raises(InvalidParameterError, match="Normalization"):
-        ImageDataGenerator(featurewise_center=True)
+def test_generator_rejects_bad_and_misplaced_arguments(make_image_folder):
     with pytest.raises(InvalidParameterError, match="Received: fill_mode='mirror'"):
         ImageDataGenerator(fill_mode="mirror")
     root = make_image_folder({"a": 2})
@@ -467,3 +465,64 @@ def test_generator_flow_from_directory_takes_keras2_positional_arguments(
     x, y = it[0]
     assert x.shape == (2, 1, 6, 7) and y.tolist() == [0.0, 0.0]
     assert float(x.max()) <= 1.0
+
+
+# --------------------------------------------------------------------------
+# Keras 2 iterator API details
+# --------------------------------------------------------------------------
+def test_keras2_iterator_api_on_directories(make_image_folder):
+    root = make_image_folder({"a": 5, "b": 4})
+    gen = ImageDataGenerator(validation_split=0.4)
+    it = gen.flow_from_directory(root, **SMALL, subset="training", seed=2)
+    with pytest.raises(ValueError, match="Received: idx=2"):
+        it[2]  # 6 images, batch_size 4: batches 0 and 1
+    x, _ = it.next()
+    assert x.shape == (4, 10, 10, 3) and it.batch_index == 1
+    assert it.total_batches_seen == 1 and it.index_array is not None
+    assert it.allowed_class_modes == {"categorical", "binary", "sparse", "input", None}
+    text = repr(it)
+    for part in (f"directory={str(root)!r}", "classes=['a', 'b']", "samples=6",
+                 "batch_size=4", "subset='training'"):  # fmt: skip
+        assert part in text, (part, text)
+
+
+def test_input_mode_returns_a_copy_and_16_bit_images_load(tmp_path):
+    folder = tmp_path / "only"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 2**16, (6, 6)).astype("uint16")).save(
+            folder / f"deep_{i}.png"
+        )
+    it = flow_from_directory(tmp_path, **SMALL, class_mode="input")
+    x, y = next(it)
+    assert x.shape == y.shape == (3, 10, 10, 3)
+    y[0, 0, 0, 0] += 1
+    assert x[0, 0, 0, 0] != y[0, 0, 0, 0]
+
+
+def test_preprocessing_function_gets_one_numpy_image_per_call(make_image_folder):
+    root = make_image_folder({"a": 3, "b": 3})
+
+    def zero(img):
+        assert type(img) is np.ndarray and img.shape == (10, 10, 3)
+        return np.zeros_like(img)
+
+    it = ImageDataGenerator(preprocessing_function=zero).flow_from_directory(
+        root, **SMALL
+    )
+    assert (it[1][0] == 0).all() and len(it) == 2
+
+
+def test_cache_check_content_through_the_generator(make_image_folder, tmp_path):
+    root = make_image_folder({"a": 2, "b": 2})
+    gen = ImageDataGenerator()
+    kw = dict(SMALL, cache=tmp_path / "c", shuffle=False)
+    first = gen.flow_from_directory(root, **kw, cache_check="content")
+    again = gen.flow_from_directory(root, **kw, cache_check="content")
+    assert first.cache_path == again.cache_path is not None
+    by_mtime = flow_from_directory(root, **kw)
+    assert by_mtime.cache_path != first.cache_path
+    np.testing.assert_array_equal(by_mtime[0][0], again[0][0])
+    with pytest.raises(InvalidParameterError, match="Received: cache_check='crc'"):
+        flow_from_directory(root, **kw, cache_check="crc")

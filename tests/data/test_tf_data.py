@@ -189,7 +189,7 @@ def test_bad_folders(make_image_folder, tmp_path):
         ({"color_mode": "gray"}, "Did you mean 'grayscale'"),
         ({"subset": "both"}, "Received: subset='both'"),
         ({"validation_split": -0.1, "subset": "both"}, "validation_split=-0.1"),
-        ({"labels": [0, 1]}, r"Received: labels=\[0, 1\]"),
+        ({"labels": "other"}, "Received: labels=.other."),
         ({"interpolation": "cubic"}, "Received: interpolation='cubic'"),
         ({"decoder": "cv2"}, "Received: decoder='cv2'"),
         ({"cache": 1.5}, "Received: cache=1.5"),
@@ -198,3 +198,150 @@ def test_bad_folders(make_image_folder, tmp_path):
 def test_invalid_arguments(tmp_path, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         image_dataset_from_directory(tmp_path / "never-read", **dict(KW, **kwargs))
+
+
+# --------------------------------------------------------------------------
+# Keras 3 parity: every argument
+# --------------------------------------------------------------------------
+def _flat_and_nested(make_image_folder):
+    """A class folder tree plus 3 images in the top folder itself."""
+    from PIL import Image
+
+    root = make_image_folder({"a": 3, "b": 4})
+    for i in range(3):
+        Image.new("RGB", (12, 12), (i * 50, 0, 0)).save(root / f"top_{i}.png")
+    return root
+
+
+def test_labels_none_loads_every_image_flat_folders_too(make_image_folder, tmp_path):
+    root = _flat_and_nested(make_image_folder)
+    ds = image_dataset_from_directory(root, labels=None, **KW)
+    assert ds.class_names is None and ds.class_indices == {}
+    batches = list(ds)
+    assert all(isinstance(b, tf.Tensor) and b.dtype == tf.float32 for b in batches)
+    assert sum(int(b.shape[0]) for b in batches) == 10 and len(batches) == 3
+    # sorted walk order: the top folder's files, then each subfolder's
+    assert [os.path.relpath(p, root) for p in ds.file_paths][2:5] == [
+        "top_2.png",
+        os.path.join("a", "img_0000.png"),
+        os.path.join("a", "img_0001.png"),
+    ]
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in sorted(root.rglob("*.png"))[:5]:
+        (flat / f"{path.parent.name}_{path.name}").write_bytes(path.read_bytes())
+    only = image_dataset_from_directory(flat, labels=None, **KW, shuffle=False)
+    assert sum(int(b.shape[0]) for b in only) == 5
+    images_only = image_dataset_from_directory(
+        root, label_mode=None, **dict(KW, batch_size=None)
+    )
+    assert images_only.class_names == ["a", "b"]
+    assert len(next(iter(images_only)).shape) == 3
+
+
+def test_explicit_label_list(make_image_folder):
+    root = _flat_and_nested(make_image_folder)
+    labels = [0, 1, 0, 1, 1, 0, 1, 1, 0, 0]
+    ds = image_dataset_from_directory(root, labels=labels, **dict(KW, batch_size=10),
+                                      shuffle=False)  # fmt: skip
+    assert ds.class_names == ["0", "1"]
+    x, y = next(iter(ds))
+    assert x.shape == (10, 10, 10, 3) and y.numpy().tolist() == labels
+    with pytest.raises(ValueError, match="match the number of files"):
+        image_dataset_from_directory(root, labels=[0, 1, 0], **KW)
+    with pytest.raises(ValueError, match='only pass `class_names` if `labels="infer'):
+        image_dataset_from_directory(root, labels=labels, class_names=["a"], **KW)
+    train, val = image_dataset_from_directory(
+        root, labels=labels, **KW, validation_split=0.4, subset="both", seed=0
+    )
+    assert len(train.file_paths) + len(val.file_paths) == 10
+    assert sorted(set(_labels(val))) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"labels": "other"}, "`labels` argument should be"),
+        ({"label_mode": "other"}, "`label_mode` argument must be"),
+        ({"color_mode": "other"}, "`color_mode` must be one of"),
+        ({"class_names": ["a", "wrong"]}, "`class_names` passed did not match"),
+        ({"label_mode": "binary"}, "there must be exactly 2"),
+        ({"validation_split": 2, "subset": "both"}, "must be between 0 and 1"),
+        (
+            {"validation_split": 0.2, "subset": "other"},
+            '`subset` must be either "training", "validation" or "both"',
+        ),
+        ({"validation_split": 0.0, "subset": "training"}, "`validation_split` must be"),
+        ({"validation_split": 0.2}, "and inversely"),
+        ({"format": "grain"}, "TensorFlow-free"),
+        ({"format": "torch"}, '`format` should be either "tf" or "grain"'),
+        ({"crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True}, "Only one of"),
+        ({"data_format": "channels_middle"}, "Received: data_format"),
+        ({"cache_check": "size"}, "Received: cache_check='size'"),
+        ({"interpolation": "gaussian"}, "Received: interpolation='gaussian'"),
+    ],
+)
+def test_keras3_argument_errors(make_image_folder, kwargs, match):
+    root = make_image_folder({"a": 2, "b": 2, "c": 2})
+    with pytest.raises(ValueError, match=match):
+        image_dataset_from_directory(root, **dict(KW, **kwargs))
+
+
+def test_no_images_at_all(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ValueError, match="No images found"):
+        image_dataset_from_directory(tmp_path, **KW)
+    with pytest.raises(ValueError, match="No images found"):
+        image_dataset_from_directory(tmp_path, labels=None, **KW)
+
+
+@pytest.mark.parametrize("decoder", ["pil", "tf"])
+def test_pad_crop_data_format_and_int_image_size(tmp_path, decoder):
+    from PIL import Image
+
+    folder = tmp_path / "only"
+    folder.mkdir()
+    Image.new("RGB", (20, 10), (255, 255, 255)).save(folder / "wide.png")
+    kw = dict(image_size=10, batch_size=1, shuffle=False, verbose=False,
+              decoder=decoder, interpolation="nearest")  # fmt: skip
+    padded = image_dataset_from_directory(tmp_path, **kw, pad_to_aspect_ratio=True)
+    padded = next(iter(padded))[0]
+    column = padded.numpy()[0, :, 5, 0]
+    assert column.min() == 0 and column.max() == 255  # black bands above/below
+    cropped = image_dataset_from_directory(tmp_path, **kw, crop_to_aspect_ratio=True)
+    cropped = next(iter(cropped))[0]
+    assert cropped.numpy().min() == 255
+    first = image_dataset_from_directory(tmp_path, **kw, data_format="channels_first")
+    x, _ = next(iter(first))
+    assert x.shape == (1, 3, 10, 10)
+
+    assert first.element_spec[0].shape.as_list() == [None, 3, 10, 10]
+
+
+def test_tf_decoder_skips_unreadable_files_like_the_pil_path(make_image_folder):
+    root = make_image_folder({"a": 3, "b": 3})
+    bad = _corrupt(root)
+    ds = image_dataset_from_directory(root, **dict(KW, batch_size=8), decoder="tf")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        total = sum(int(x.shape[0]) for x, _ in ds)
+    assert total == 6
+    listing = [w for w in caught if "could not be decoded" in str(w.message)]
+    assert len(listing) == 1
+    assert all(os.fspath(b) in str(listing[0].message) for b in bad)
+    assert sorted(ds.skipped_files) == sorted(bad)
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        assert sum(int(x.shape[0]) for x, _ in ds) == 6  # a second epoch
+    assert not [w for w in again if "could not be decoded" in str(w.message)]
+
+
+def test_cache_check_content_reaches_the_cache(make_image_folder, tmp_path):
+    root = make_image_folder({"a": 2, "b": 2})
+    kw = dict(KW, cache=tmp_path / "c", cache_check="content", shuffle=False)
+    first = image_dataset_from_directory(root, **kw)
+    second = image_dataset_from_directory(root, **kw)
+    assert first.info.cache_path == second.info.cache_path is not None
+    plain = image_dataset_from_directory(root, **dict(kw, cache_check="mtime"))
+    assert plain.info.cache_path != first.info.cache_path

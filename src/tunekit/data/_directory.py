@@ -18,7 +18,12 @@ import numpy as np
 from tunekit._errors import ImageDirectoryError
 from tunekit._validation import invalid_parameter, received
 
-__all__ = ["IMAGE_EXTENSIONS", "DirectoryListing", "list_image_directory"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "DirectoryListing",
+    "list_image_directory",
+    "list_image_tree",
+]
 
 #: File extensions Keras 2's ``DirectoryIterator`` accepted (matched
 #: case-insensitively on the end of the file name).
@@ -194,15 +199,70 @@ def list_image_directory(
         filenames.extend(images)
         labels.extend([index] * len(images))
     if empty and not allow_empty_classes:
+        none_at_all = "No images found. " if len(empty) == len(class_names) else ""
         raise ImageDirectoryError(
-            f"Class folders without any image ({', '.join(IMAGE_EXTENSIONS)}) in "
-            f"`{argname}`: {empty}. Add images or remove those folders, or pass "
-            f"`classes=` without them. {received(argname, directory)}"
+            f"{none_at_all}Class folders without any image "
+            f"({', '.join(IMAGE_EXTENSIONS)}) in `{argname}`: {empty}. Add images "
+            f"or remove those folders, or pass `classes=` without them. "
+            f"{received(argname, directory)}"
         )
     return DirectoryListing(
         directory=directory,
         class_names=tuple(class_names),
         filenames=tuple(filenames),
         labels=np.asarray(labels, dtype=np.int32),
+        ignored_files=tuple(ignored),
+    )
+
+
+def list_image_tree(
+    directory: str | os.PathLike[str],
+    *,
+    follow_links: bool = False,
+    argname: str = "directory",
+) -> DirectoryListing:
+    """List every image under ``directory`` (any depth, flat folders too).
+
+    The files come in the same sorted walk order as one class folder of
+    :func:`list_image_directory`; the listing has no class names and every
+    label is 0 (for ``labels=None`` or labels given by the caller).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ["b.png", "a.png", "sub/c.jpg", "notes.txt"]:
+    ...     os.makedirs(os.path.dirname(os.path.join(root, name)), exist_ok=True)
+    ...     open(os.path.join(root, name), "wb").close()
+    >>> list_image_tree(root).filenames
+    ('a.png', 'b.png', 'sub/c.jpg')
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        what = (
+            "is a file, not a folder" if os.path.exists(directory) else "does not exist"
+        )
+        raise ImageDirectoryError(
+            f"`{argname}` must be an existing folder of images, but it {what}. "
+            f"{received(argname, directory)}"
+        )
+    images: list[str] = []
+    ignored: list[str] = []
+    walk = sorted(os.walk(directory, followlinks=follow_links), key=lambda x: x[0])
+    for root, _dirs, files in walk:
+        rel = os.path.relpath(root, directory)
+        if any(part.startswith(".") for part in rel.split(os.sep) if part != "."):
+            continue
+        prefix = "" if rel == "." else os.path.join(rel, "")
+        for fname in sorted(files):
+            if fname.lower().endswith(IMAGE_EXTENSIONS):
+                images.append(prefix + fname)
+            elif not fname.startswith("."):
+                ignored.append(prefix + fname)
+    return DirectoryListing(
+        directory=directory,
+        class_names=(),
+        filenames=tuple(images),
+        labels=np.zeros(len(images), dtype=np.int32),
         ignored_files=tuple(ignored),
     )

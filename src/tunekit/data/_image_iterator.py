@@ -1,13 +1,15 @@
-"""Keras 2's ``ImageDataGenerator.flow_from_directory`` for Keras 3, any backend.
+"""Keras 2's ``ImageDataGenerator`` and ``flow_from_directory`` for Keras 3.
 
-Keras 3.15 no longer exports ``ImageDataGenerator``. This module brings back
-its directory loader with the Keras 2 semantics (class order, file order,
-per-class validation split, ``rescale``, one-hot labels by default,
-``filenames``/``classes`` in a fixed order), built on PIL and NumPy only, so it
-runs on the JAX, torch and TensorFlow backends and without TensorFlow
-installed. Images are decoded on the shortest PIL path and whole batches are
-converted and rescaled at once; with ``cache=True`` every image is decoded
-once per search and later epochs and trials read a memory-mapped array.
+Keras 3.15 no longer exports ``ImageDataGenerator``. This module brings it
+back, complete (``flow``, ``flow_from_directory``, ``flow_from_dataframe``,
+``fit`` and every augmentation and normalization option), with the Keras 2
+semantics (class order, file order, per-class validation split, ``rescale``,
+one-hot labels by default, ``filenames``/``classes`` in a fixed order), built
+on PIL, NumPy and SciPy only, so it runs on the JAX, torch and TensorFlow
+backends and without TensorFlow installed. Images are decoded on the shortest
+PIL path and whole batches are converted and rescaled at once; with
+``cache=True`` every image is decoded once per search and later epochs and
+trials read a memory-mapped array.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ import numpy as np
 
 from tunekit._errors import ImageDirectoryError, LabelMismatchError
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit.data._augmentation import (
+    _rng,
+    apply_affine_transform,
+    apply_brightness_shift,
+    apply_channel_shift,
+    array_to_img,
+    flip_axis,
+)
 from tunekit.data._decode_cache import (
+    CACHE_CHECKS,
     COLOR_MODES,
     INTERPOLATIONS,
     decode_images,
@@ -31,9 +42,11 @@ from tunekit.data._decode_cache import (
     resolve_cache_dir,
 )
 from tunekit.data._directory import DirectoryListing, list_image_directory
+from tunekit.data._iterator import Iterator
 
 __all__ = [
     "DirectoryIterator",
+    "FilesIterator",
     "ImageDataGenerator",
     "check_same_classes",
     "flow_from_directory",
@@ -41,7 +54,6 @@ __all__ = [
 
 CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
 ON_ERROR = ("warn", "raise")
-_FIT_UNSUPPORTED = ("featurewise_center", "featurewise_std_normalization")
 
 
 # ----------------------------------------------------------------------------
@@ -195,58 +207,178 @@ def _class_names_of(source: Any) -> list[str]:
 # ----------------------------------------------------------------------------
 # ImageDataGenerator
 # ----------------------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool
+    )
+
+
+def _check_number(name: str, value: Any, *, minimum: float | None = 0.0) -> None:
+    if not _is_number(value) or (minimum is not None and value < minimum):
+        low = "" if minimum is None else f" >= {minimum:g}"
+        raise invalid_parameter(name, value, f"a number{low}")
+
+
+def _check_shift_range(name: str, value: Any) -> None:
+    """A fraction/pixel count (number) or a list of allowed values (Keras 2)."""
+    if _is_number(value) and value >= 0:
+        return
+    if (
+        isinstance(value, (list, tuple, np.ndarray))
+        and np.ndim(value) == 1
+        and all(_is_number(v) for v in np.asarray(value).tolist())
+    ):
+        return
+    raise invalid_parameter(
+        name,
+        value,
+        "a number >= 0 (a fraction of the size if < 1, else pixels) or a "
+        "1-D list of allowed shifts",
+    )
+
+
+def _zoom_pair(zoom_range: Any) -> list[float]:
+    if _is_number(zoom_range):
+        return [1 - float(zoom_range), 1 + float(zoom_range)]
+    if (
+        isinstance(zoom_range, (tuple, list))
+        and len(zoom_range) == 2
+        and all(_is_number(v) for v in zoom_range)
+    ):
+        return [float(zoom_range[0]), float(zoom_range[1])]
+    raise invalid_parameter(
+        "zoom_range",
+        zoom_range,
+        "a float or a (low, high) pair of floats, e.g. 0.2 or (0.8, 1.2)",
+    )
+
+
+def _check_brightness(brightness_range: Any) -> None:
+    if brightness_range is None:
+        return
+    if not (
+        isinstance(brightness_range, (tuple, list))
+        and len(brightness_range) == 2
+        and all(_is_number(v) for v in brightness_range)
+    ):
+        raise invalid_parameter(
+            "brightness_range",
+            brightness_range,
+            "None or a (low, high) pair of floats, e.g. (0.8, 1.2)",
+        )
+
+
+def _warn_override(option: str, overridden: str, value: bool) -> None:
+    warnings.warn(
+        f"This ImageDataGenerator specifies `{option}`, which overrides the "
+        f"setting of `{overridden}` (now {value}).",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _warn_not_fit(option: str) -> None:
+    warnings.warn(
+        f"This ImageDataGenerator specifies `{option}`, but it has not been fit "
+        "on any training data. Fit it first by calling `.fit(numpy_data)`.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _any_shift(value: Any) -> bool:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return any(float(v) != 0 for v in value)
+    return bool(value)
+
+
 class ImageDataGenerator:
-    """Keras 2's ``ImageDataGenerator`` for directory loading, on any backend.
+    """Keras 2's ``ImageDataGenerator``, complete, on any backend.
 
     Old code keeps working with only its import line changed::
 
         from tunekit import ImageDataGenerator
 
+    ``flow`` (arrays), ``flow_from_directory`` (a class-per-subfolder folder)
+    and ``flow_from_dataframe`` (a table of file names and targets) return
+    ``keras.utils.PyDataset`` iterators that share one augmentation engine:
+    this generator's :meth:`get_random_transform`, :meth:`apply_transform` and
+    :meth:`standardize`. ``fit`` computes the ``featurewise_*`` and
+    ``zca_whitening`` statistics. NumPy, SciPy and PIL only: no TensorFlow.
+
     Parameters
     ----------
-    rescale : float, default=None
-        Multiply every pixel by this (e.g. ``1/255``) after augmentation.
-    validation_split : float, default=0.0
-        Fraction of each class kept for ``subset="validation"``: the first
-        files of each class in sorted order (Keras 2's stratified split).
-    preprocessing_function : callable, default=None
-        Applied to each image (a float ``(h, w, c)`` array) after augmentation
-        and before ``rescale``; must return the same shape.
+    featurewise_center : bool, default=False
+        Subtract the per-channel mean computed by :meth:`fit`.
+    samplewise_center : bool, default=False
+        Subtract each image's own mean.
+    featurewise_std_normalization : bool, default=False
+        Divide by the per-channel std computed by :meth:`fit` (turns on
+        ``featurewise_center``, with a warning).
+    samplewise_std_normalization : bool, default=False
+        Divide each image by its own std (turns on ``samplewise_center``).
+    zca_whitening : bool, default=False
+        Apply the ZCA whitening matrix computed by :meth:`fit` (turns on
+        ``featurewise_center`` and off ``featurewise_std_normalization``).
+    zca_epsilon : float, default=1e-6
+        Added to the singular values in ZCA whitening.
     rotation_range : float, default=0
         Random rotation in degrees, ``[-rotation_range, rotation_range]``.
-    width_shift_range, height_shift_range : float, default=0.0
-        Random shifts: a fraction of the width/height if ``< 1``, else pixels.
+    width_shift_range, height_shift_range : float, int or list, default=0.0
+        A float: a random shift up to that fraction of the size (``< 1``) or
+        up to that many pixels (``>= 1``); an int ``k``: a whole number of
+        pixels in ``(-k, k)``; a list: one of its values, either sign.
+    brightness_range : (float, float), default=None
+        Random brightness factor (PIL's ``ImageEnhance.Brightness``).
     shear_range : float, default=0.0
         Random shear angle in degrees.
     zoom_range : float or (float, float), default=0.0
         Random zoom in ``[1 - zoom_range, 1 + zoom_range]`` (or the given range).
-    horizontal_flip, vertical_flip : bool, default=False
-        Random flips.
-    brightness_range : (float, float), default=None
-        Random brightness factor.
     channel_shift_range : float, default=0.0
-        Random shift added to every channel.
+        Random shift added to every channel, clipped to the image's range.
     fill_mode : {"nearest", "constant", "reflect", "wrap"}, default="nearest"
         How points outside the image are filled by the affine transforms.
     cval : float, default=0.0
         Fill value for ``fill_mode="constant"``.
-    samplewise_center, samplewise_std_normalization : bool, default=False
-        Center / scale each image by its own mean / std (after ``rescale``).
+    horizontal_flip, vertical_flip : bool, default=False
+        Random flips.
+    rescale : float, default=None
+        Multiply every pixel by this (e.g. ``1/255``) after augmentation.
+    preprocessing_function : callable, default=None
+        Applied to each image (a float array) after augmentation and before
+        ``rescale``; must return the same shape.
     data_format : {"channels_last", "channels_first"}, default=None
         Defaults to ``keras.config.image_data_format()``.
+    validation_split : float, default=0.0
+        Fraction kept for ``subset="validation"``, in ``[0, 1)``.
+    interpolation_order : int, default=1
+        Spline order of the affine transforms (0 to 5).
     dtype : str, default=None
         Defaults to ``keras.config.floatx()``.
-    interpolation_order : int, default=1
-        Spline order of the affine transforms.
+
+    Attributes
+    ----------
+    mean, std : numpy.ndarray or None
+        Per-channel statistics set by :meth:`fit`.
+    zca_whitening_matrix : numpy.ndarray or None
+        Set by :meth:`fit` when ``zca_whitening``.
 
     Examples
     --------
-    >>> gen = ImageDataGenerator(rescale=1 / 255, horizontal_flip=True)
+    >>> gen = ImageDataGenerator(rescale=1 / 255, horizontal_flip=True,
+    ...                          data_format="channels_last")
     >>> x = np.arange(12, dtype="float32").reshape(2, 2, 3)
     >>> gen.apply_transform(x, {"flip_horizontal": True})[0, 0].tolist()
     [3.0, 4.0, 5.0]
     >>> float(gen.standardize(np.full((2, 2, 1), 255.0))[0, 0, 0])
     1.0
+    >>> images = np.random.default_rng(0).random((8, 4, 4, 1)) * 255
+    >>> center = ImageDataGenerator(featurewise_center=True,
+    ...                             data_format="channels_last")
+    >>> center.fit(images)
+    >>> batch = next(center.flow(images, batch_size=8, shuffle=False))
+    >>> abs(float(batch.mean())) < 1e-3
+    True
     """
 
     def __init__(
@@ -256,9 +388,10 @@ class ImageDataGenerator:
         featurewise_std_normalization: bool = False,
         samplewise_std_normalization: bool = False,
         zca_whitening: bool = False,
+        zca_epsilon: float = 1e-6,
         rotation_range: float = 0,
-        width_shift_range: float = 0.0,
-        height_shift_range: float = 0.0,
+        width_shift_range: Any = 0.0,
+        height_shift_range: Any = 0.0,
         brightness_range: tuple[float, float] | None = None,
         shear_range: float = 0.0,
         zoom_range: float | tuple[float, float] = 0.0,
@@ -274,41 +407,46 @@ class ImageDataGenerator:
         interpolation_order: int = 1,
         dtype: str | None = None,
     ) -> None:
-        for name, value in (
-            ("featurewise_center", featurewise_center),
-            ("featurewise_std_normalization", featurewise_std_normalization),
-            ("zca_whitening", zca_whitening),
-        ):
-            if value:
-                raise invalid_parameter(
-                    name,
-                    value,
-                    "False: tunekit's ImageDataGenerator has no fit() statistics",
-                    "Add a keras.layers.Normalization layer (adapted on the "
-                    "training images) to the model instead.",
-                )
+        import keras
+
         check_in("fill_mode", fill_mode, ["nearest", "constant", "reflect", "wrap"])
         check_split(validation_split, None, ["training", "validation"])
+        _check_number("zca_epsilon", zca_epsilon)
+        _check_number("rotation_range", rotation_range)
+        _check_number("shear_range", shear_range)
+        _check_number("channel_shift_range", channel_shift_range)
+        _check_number("cval", cval, minimum=None)
+        _check_shift_range("width_shift_range", width_shift_range)
+        _check_shift_range("height_shift_range", height_shift_range)
+        _check_brightness(brightness_range)
+        zoom = _zoom_pair(zoom_range)
         if preprocessing_function is not None and not callable(preprocessing_function):
             raise invalid_parameter(
                 "preprocessing_function",
                 preprocessing_function,
                 "a callable taking and returning one image array",
             )
-        if rescale is not None and (
-            isinstance(rescale, bool) or not isinstance(rescale, (int, float))
-        ):
+        if rescale is not None and not _is_number(rescale):
             raise invalid_parameter("rescale", rescale, "a number such as 1/255")
-        if isinstance(zoom_range, (int, float)) and not isinstance(zoom_range, bool):
-            zoom = (1 - float(zoom_range), 1 + float(zoom_range))
-        elif isinstance(zoom_range, (tuple, list)) and len(zoom_range) == 2:
-            zoom = (float(zoom_range[0]), float(zoom_range[1]))
-        else:
+        if (
+            isinstance(interpolation_order, bool)
+            or not isinstance(interpolation_order, (int, np.integer))
+            or not 0 <= interpolation_order <= 5
+        ):
             raise invalid_parameter(
-                "zoom_range", zoom_range, "a float or a (low, high) pair"
+                "interpolation_order", interpolation_order, "an integer from 0 to 5"
             )
-        self.samplewise_center = samplewise_center
-        self.samplewise_std_normalization = samplewise_std_normalization
+        data_format = check_in(
+            "data_format",
+            data_format or keras.config.image_data_format(),
+            ["channels_last", "channels_first"],
+        )
+        self.featurewise_center = bool(featurewise_center)
+        self.samplewise_center = bool(samplewise_center)
+        self.featurewise_std_normalization = bool(featurewise_std_normalization)
+        self.samplewise_std_normalization = bool(samplewise_std_normalization)
+        self.zca_whitening = bool(zca_whitening)
+        self.zca_epsilon = zca_epsilon
         self.rotation_range = rotation_range
         self.width_shift_range = width_shift_range
         self.height_shift_range = height_shift_range
@@ -323,23 +461,103 @@ class ImageDataGenerator:
         self.rescale = rescale
         self.preprocessing_function = preprocessing_function
         self.data_format = data_format
-        self.interpolation_order = interpolation_order
-        self.dtype = dtype
+        if data_format == "channels_first":
+            self.channel_axis, self.row_axis, self.col_axis = 1, 2, 3
+        else:
+            self.channel_axis, self.row_axis, self.col_axis = 3, 1, 2
+        self.interpolation_order = int(interpolation_order)
+        self.dtype = dtype or keras.config.floatx()
         self._validation_split = float(validation_split)
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.zca_whitening_matrix: np.ndarray | None = None
+        self._resolve_overrides()
+
+    def _resolve_overrides(self) -> None:
+        """Keras 2's implications between the normalization options."""
+        if self.zca_whitening:
+            if not self.featurewise_center:
+                self.featurewise_center = True
+                _warn_override("zca_whitening", "featurewise_center", True)
+            if self.featurewise_std_normalization:
+                self.featurewise_std_normalization = False
+                _warn_override("zca_whitening", "featurewise_std_normalization", False)
+        if self.featurewise_std_normalization and not self.featurewise_center:
+            self.featurewise_center = True
+            _warn_override("featurewise_std_normalization", "featurewise_center", True)
+        if self.samplewise_std_normalization and not self.samplewise_center:
+            self.samplewise_center = True
+            _warn_override("samplewise_std_normalization", "samplewise_center", True)
+
+    def __repr__(self) -> str:
+        defaults = ImageDataGenerator.__init__.__defaults__ or ()
+        names = ImageDataGenerator.__init__.__code__.co_varnames[1 : 1 + len(defaults)]
+        shown = []
+        for name, default in zip(names, defaults):
+            attribute = "_validation_split" if name == "validation_split" else name
+            value = getattr(self, attribute, None)
+            if name == "zoom_range":
+                value = None if self.zoom_range == [1.0, 1.0] else self.zoom_range
+                default = None
+            if name in ("data_format", "dtype") or (value is None and default is None):
+                continue
+            if value is not default and value != default:
+                shown.append(f"{name}={value!r}")
+        return f"ImageDataGenerator({', '.join(shown)})"
 
     @property
     def augments(self) -> bool:
         """Whether any random transformation is configured."""
         return bool(
             self.rotation_range
-            or self.width_shift_range
-            or self.height_shift_range
+            or _any_shift(self.width_shift_range)
+            or _any_shift(self.height_shift_range)
             or self.shear_range
-            or self.zoom_range != (1.0, 1.0)
+            or self.zoom_range != [1.0, 1.0]
             or self.channel_shift_range
             or self.horizontal_flip
             or self.vertical_flip
             or self.brightness_range is not None
+        )
+
+    # -- iterators ----------------------------------------------------------
+    def flow(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        sample_weight: Any = None,
+        seed: int | None = None,
+        save_to_dir: str | None = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        ignore_class_split: bool = False,
+        subset: str | None = None,
+    ) -> Any:
+        """Batches of augmented images from arrays (Keras 2's ``flow``).
+
+        Returns a :class:`~tunekit.NumpyArrayIterator` yielding ``x``,
+        ``(x, y)`` or ``(x, y, sample_weight)``; ``x`` may be a tuple
+        ``(images, extra)`` whose extra arrays pass through unchanged.
+        """
+        from tunekit.data._array_iterator import NumpyArrayIterator
+
+        return NumpyArrayIterator(
+            x,
+            y,
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            sample_weight=sample_weight,
+            seed=seed,
+            data_format=self.data_format,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            ignore_class_split=ignore_class_split,
+            dtype=self.dtype,
         )
 
     def flow_from_directory(
@@ -364,16 +582,11 @@ class ImageDataGenerator:
         """Return a :class:`DirectoryIterator` over ``directory`` (Keras 2 API).
 
         Same positional order as Keras 2. ``rescale`` and ``validation_split``
-        come from this generator; extra keywords (``cache``, ``on_error``,
-        ``verbose``, ``dtype``, ``workers``...) go to :class:`DirectoryIterator`.
+        come from this generator; extra keywords (``cache``, ``cache_check``,
+        ``on_error``, ``verbose``, ``dtype``, ``workers``...) go to
+        :class:`DirectoryIterator`.
         """
-        for name in ("rescale", "validation_split", "image_data_generator"):
-            if name in kwargs:
-                raise invalid_parameter(
-                    name,
-                    kwargs[name],
-                    "given to ImageDataGenerator(...), not to flow_from_directory",
-                )
+        _refuse_generator_options(kwargs)
         return DirectoryIterator(
             directory,
             self,
@@ -395,198 +608,13 @@ class ImageDataGenerator:
             **kwargs,
         )
 
-    def get_random_transform(
-        self, img_shape: tuple[int, ...], seed: Any = None
-    ) -> dict[str, Any]:
-        """Draw random transformation parameters for one ``(h, w, c)`` image."""
-        rng: Any = seed if isinstance(seed, np.random.Generator) else None
-        if rng is None:
-            rng = np.random.default_rng(seed) if seed is not None else np.random
-        height, width = img_shape[0], img_shape[1]
-
-        def shift(amount: float, size: int) -> float:
-            if not amount:
-                return 0.0
-            value = float(rng.uniform(-amount, amount))
-            return value * size if amount < 1 else value
-
-        zx, zy = 1.0, 1.0
-        if self.zoom_range != (1.0, 1.0):
-            zx, zy = (float(z) for z in rng.uniform(*self.zoom_range, size=2))
-        params = {
-            "theta": float(rng.uniform(-self.rotation_range, self.rotation_range))
-            if self.rotation_range
-            else 0.0,
-            "tx": shift(self.height_shift_range, height),
-            "ty": shift(self.width_shift_range, width),
-            "shear": float(rng.uniform(-self.shear_range, self.shear_range))
-            if self.shear_range
-            else 0.0,
-            "zx": zx,
-            "zy": zy,
-            "flip_horizontal": bool(self.horizontal_flip and rng.random() < 0.5),
-            "flip_vertical": bool(self.vertical_flip and rng.random() < 0.5),
-            "channel_shift_intensity": float(
-                rng.uniform(-self.channel_shift_range, self.channel_shift_range)
-            )
-            if self.channel_shift_range
-            else None,
-            "brightness": float(rng.uniform(*self.brightness_range))
-            if self.brightness_range is not None
-            else None,
-        }
-        return params
-
-    def apply_transform(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        """Apply ``params`` (from :meth:`get_random_transform`) to one image."""
-        x = _affine(
-            x,
-            params.get("theta", 0.0),
-            params.get("tx", 0.0),
-            params.get("ty", 0.0),
-            params.get("shear", 0.0),
-            params.get("zx", 1.0),
-            params.get("zy", 1.0),
-            fill_mode=self.fill_mode,
-            cval=self.cval,
-            order=self.interpolation_order,
-        )
-        intensity = params.get("channel_shift_intensity")
-        if intensity is not None:
-            low, high = float(np.min(x)), float(np.max(x))
-            x = np.clip(x + intensity, low, high)
-        if params.get("flip_horizontal"):
-            x = x[:, ::-1]
-        if params.get("flip_vertical"):
-            x = x[::-1]
-        brightness = params.get("brightness")
-        if brightness is not None:
-            x = x * brightness
-        return np.ascontiguousarray(x, dtype=x.dtype)
-
-    def random_transform(self, x: np.ndarray, seed: Any = None) -> np.ndarray:
-        """Apply a random transformation to one ``(h, w, c)`` image."""
-        return self.apply_transform(x, self.get_random_transform(x.shape, seed))
-
-    def standardize(self, x: np.ndarray) -> np.ndarray:
-        """``preprocessing_function``, ``rescale`` and samplewise normalization.
-
-        Works on one image ``(h, w, c)`` or on a batch ``(n, h, w, c)``.
-        """
-        x = np.asarray(x, dtype=self.dtype or "float32")
-        if self.preprocessing_function is not None:
-            if x.ndim == 4:
-                x = np.stack([self.preprocessing_function(img) for img in x])
-            else:
-                x = self.preprocessing_function(x)
-        if self.rescale:
-            x = x * np.asarray(self.rescale, dtype=x.dtype)
-        if self.samplewise_center or self.samplewise_std_normalization:
-            axes = tuple(range(x.ndim - 3, x.ndim))
-            if self.samplewise_center:
-                x = x - np.mean(x, axis=axes, keepdims=True)
-            if self.samplewise_std_normalization:
-                x = x / (np.std(x, axis=axes, keepdims=True) + 1e-6)
-        return x
-
-
-def _affine(
-    x: np.ndarray,
-    theta: float,
-    tx: float,
-    ty: float,
-    shear: float,
-    zx: float,
-    zy: float,
-    *,
-    fill_mode: str,
-    cval: float,
-    order: int,
-) -> np.ndarray:
-    """Keras 2's ``apply_affine_transform`` for a channels-last image."""
-    matrices = []
-    if theta:
-        t = np.deg2rad(theta)
-        matrices.append(
-            np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
-        )
-    if tx or ty:
-        matrices.append(np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=float))
-    if shear:
-        s = np.deg2rad(shear)
-        matrices.append(np.array([[1, -np.sin(s), 0], [0, np.cos(s), 0], [0, 0, 1]]))
-    if zx != 1 or zy != 1:
-        matrices.append(np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]], dtype=float))
-    if not matrices:
-        return x
-    import scipy.ndimage
-
-    matrix = matrices[0]
-    for m in matrices[1:]:
-        matrix = matrix @ m
-    h, w = x.shape[0], x.shape[1]
-    o_x, o_y = h / 2 - 0.5, w / 2 - 0.5
-    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
-    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
-    matrix = offset @ matrix @ reset
-    channels = [
-        scipy.ndimage.affine_transform(
-            x[..., c], matrix[:2, :2], matrix[:2, 2], order=order, mode=fill_mode,
-            cval=cval,
-        )
-        for c in range(x.shape[-1])
-    ]  # fmt: skip
-    return np.stack(channels, axis=-1)
-
-
-# ----------------------------------------------------------------------------
-# DirectoryIterator
-# ----------------------------------------------------------------------------
-def _py_dataset_base() -> type:
-    from keras.utils import PyDataset
-
-    return PyDataset
-
-
-class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
-    """Batches of images from a class-per-subfolder folder, Keras 2 semantics.
-
-    A ``keras.utils.PyDataset``: pass it to ``model.fit``/``evaluate``/
-    ``predict`` on any backend, index it (``it[i]`` is batch ``i``), take
-    ``len(it)`` batches, or iterate it forever with ``next(it)`` as in Keras 2.
-    Build it with :func:`flow_from_directory` or
-    :meth:`ImageDataGenerator.flow_from_directory`.
-
-    Attributes
-    ----------
-    class_indices : dict of str to int
-        Class name -> label, classes sorted by folder name (``'10'`` < ``'2'``).
-    classes, labels : numpy.ndarray of int32
-        Label of every sample, in ``filenames`` order (never shuffled).
-    filenames : list of str
-        Paths relative to ``directory``, class by class, sorted.
-    filepaths : list of str
-        ``os.path.join(directory, filename)`` for each sample.
-    samples, n : int
-        Number of images.
-    num_classes : int
-    image_shape : tuple of int
-        Shape of one image, e.g. ``(256, 256, 3)``.
-    skipped_files : dict of str to str
-        Files that could not be decoded, and why (they are left out).
-    ignored_files : tuple of str
-        Non-image files found in the class folders (not loaded).
-    cache_path : pathlib.Path or None
-        The decode cache entry used, if ``cache`` was set.
-    """
-
-    allowed_class_modes = set(CLASS_MODES)
-    white_list_formats = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
-
-    def __init__(
+    def flow_from_dataframe(
         self,
-        directory: str | os.PathLike[str],
-        image_data_generator: ImageDataGenerator | None = None,
+        dataframe: Any,
+        directory: str | os.PathLike[str] | None = None,
+        x_col: str = "filename",
+        y_col: str | list[str] | None = "class",
+        weight_col: str | None = None,
         target_size: tuple[int, int] = (256, 256),
         color_mode: str = "rgb",
         classes: Sequence[str] | None = None,
@@ -594,68 +622,364 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int | None = None,
-        data_format: str | None = None,
         save_to_dir: str | None = None,
         save_prefix: str = "",
         save_format: str = "png",
-        follow_links: bool = False,
         subset: str | None = None,
         interpolation: str = "nearest",
-        keep_aspect_ratio: bool = False,
-        dtype: str | None = None,
-        *,
-        cache: bool | str | os.PathLike[str] = False,
-        on_error: str = "warn",
-        verbose: bool = True,
+        validate_filenames: bool = True,
         **kwargs: Any,
+    ) -> Any:
+        """Batches from a table of file names and targets (Keras 2 API).
+
+        Returns a :class:`~tunekit.DataFrameIterator`. The deprecated
+        ``has_ext``, ``sort`` and ``drop_duplicates`` keywords and
+        ``class_mode="other"`` give a ``DeprecationWarning`` as in Keras 2;
+        extra keywords (``keep_aspect_ratio``, ``cache``, ``on_error``,
+        ``verbose``, ``workers``...) go to the iterator.
+        """
+        from tunekit.data._dataframe_iterator import DataFrameIterator
+
+        _refuse_generator_options(kwargs)
+        deprecated = {
+            "has_ext": "has_ext is deprecated: file names in the dataframe must "
+            "match the files on disk exactly.",
+            "sort": "sort is deprecated: with shuffle=False batches follow the "
+            "order of the dataframe.",
+            "drop_duplicates": "drop_duplicates is deprecated: drop duplicates "
+            "with pandas.DataFrame.drop_duplicates first.",
+        }
+        for name, message in deprecated.items():
+            if name in kwargs:
+                kwargs.pop(name)
+                warnings.warn(message, DeprecationWarning, stacklevel=2)
+        if class_mode == "other":
+            warnings.warn(
+                'class_mode="other" is deprecated, use class_mode="raw".',
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            class_mode = "raw"
+        return DataFrameIterator(
+            dataframe,
+            directory,
+            self,
+            x_col=x_col,
+            y_col=y_col,
+            weight_col=weight_col,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            data_format=kwargs.pop("data_format", self.data_format),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            interpolation=interpolation,
+            validate_filenames=validate_filenames,
+            **kwargs,
+        )
+
+    # -- augmentation -------------------------------------------------------
+    @staticmethod
+    def _shift(rng: Any, amount: Any, size: int) -> float:
+        """Keras 2's shift draw: uniform for floats, a choice for ints/lists."""
+        if np.ndim(amount) == 0:
+            if not amount:
+                return 0.0
+            if isinstance(amount, (int, np.integer)):
+                value = float(rng.choice(int(amount))) * float(rng.choice([-1, 1]))
+            else:
+                value = float(rng.uniform(-amount, amount))
+        else:
+            if not len(amount):
+                return 0.0
+            value = float(rng.choice(np.asarray(amount))) * float(rng.choice([-1, 1]))
+        if np.max(amount) < 1:
+            value *= size
+        return value
+
+    def get_random_transform(
+        self, img_shape: tuple[int, ...], seed: Any = None
+    ) -> dict[str, Any]:
+        """Draw random transformation parameters for one image of ``img_shape``.
+
+        ``seed`` (an int, or a ``numpy.random.Generator``) makes the draw
+        reproducible; without it NumPy's global random state is used, as in
+        Keras 2.
+        """
+        rng = _rng(seed)
+        rows = img_shape[self.row_axis - 1]
+        cols = img_shape[self.col_axis - 1]
+        theta = (
+            float(rng.uniform(-self.rotation_range, self.rotation_range))
+            if self.rotation_range
+            else 0.0
+        )
+        tx = self._shift(rng, self.height_shift_range, rows)
+        ty = self._shift(rng, self.width_shift_range, cols)
+        shear = (
+            float(rng.uniform(-self.shear_range, self.shear_range))
+            if self.shear_range
+            else 0.0
+        )
+        zx, zy = 1.0, 1.0
+        if self.zoom_range != [1.0, 1.0]:
+            zx, zy = (float(z) for z in rng.uniform(*self.zoom_range, 2))
+        flip_horizontal = bool(self.horizontal_flip and rng.random() < 0.5)
+        flip_vertical = bool(self.vertical_flip and rng.random() < 0.5)
+        channel_shift_intensity = None
+        if self.channel_shift_range != 0:
+            channel_shift_intensity = float(
+                rng.uniform(-self.channel_shift_range, self.channel_shift_range)
+            )
+        brightness = None
+        if self.brightness_range is not None:
+            brightness = float(rng.uniform(*self.brightness_range))
+        return {
+            "theta": theta,
+            "tx": tx,
+            "ty": ty,
+            "shear": shear,
+            "zx": zx,
+            "zy": zy,
+            "flip_horizontal": flip_horizontal,
+            "flip_vertical": flip_vertical,
+            "channel_shift_intensity": channel_shift_intensity,
+            "brightness": brightness,
+        }
+
+    def apply_transform(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """Apply ``params`` (from :meth:`get_random_transform`) to one image.
+
+        Missing keys mean "no change"; ``x`` is not modified.
+        """
+        row, col, channel = self.row_axis - 1, self.col_axis - 1, self.channel_axis - 1
+        x = apply_affine_transform(
+            np.asarray(x),
+            params.get("theta", 0),
+            params.get("tx", 0),
+            params.get("ty", 0),
+            params.get("shear", 0),
+            params.get("zx", 1),
+            params.get("zy", 1),
+            row_axis=row,
+            col_axis=col,
+            channel_axis=channel,
+            fill_mode=self.fill_mode,
+            cval=self.cval,
+            order=self.interpolation_order,
+        )
+        if params.get("channel_shift_intensity") is not None:
+            x = apply_channel_shift(x, params["channel_shift_intensity"], channel)
+        if params.get("flip_horizontal", False):
+            x = flip_axis(x, col)
+        if params.get("flip_vertical", False):
+            x = flip_axis(x, row)
+        if params.get("brightness") is not None:
+            x = apply_brightness_shift(x, params["brightness"], False)
+        return np.ascontiguousarray(x)
+
+    def random_transform(self, x: np.ndarray, seed: Any = None) -> np.ndarray:
+        """Apply a random transformation to one image."""
+        return self.apply_transform(x, self.get_random_transform(x.shape, seed))
+
+    # -- normalization ------------------------------------------------------
+    def standardize(self, x: np.ndarray) -> np.ndarray:
+        """Normalize one image or a batch, in Keras 2's order.
+
+        ``preprocessing_function`` (per image), ``rescale``, samplewise
+        center / std (each image by its own statistics), then the
+        featurewise mean / std and ZCA whitening learned by :meth:`fit`
+        (with a warning if it was not called). Returns a new array.
+        """
+        return self._standardize(np.array(x, dtype=self.dtype, copy=True))
+
+    def _standardize(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`standardize` on an array this code owns (modified in place)."""
+        if self.preprocessing_function is not None:
+            if x.ndim == 4:
+                x = np.stack([self.preprocessing_function(img) for img in x])
+                x = np.asarray(x, dtype=self.dtype)
+            else:  # the result may be an array someone else holds: copy it
+                x = np.array(self.preprocessing_function(x), dtype=self.dtype)
+        if self.rescale:
+            x *= np.asarray(self.rescale, dtype=x.dtype)
+        axes = tuple(range(x.ndim - 3, x.ndim)) if x.ndim >= 3 else None
+        if self.samplewise_center:
+            x = x - np.mean(x, axis=axes, keepdims=True)
+        if self.samplewise_std_normalization:
+            x = x / (np.std(x, axis=axes, keepdims=True) + 1e-6)
+        if self.featurewise_center:
+            if self.mean is not None:
+                x = x - self.mean
+            else:
+                _warn_not_fit("featurewise_center")
+        if self.featurewise_std_normalization:
+            if self.std is not None:
+                x = x / (self.std + 1e-6)
+            else:
+                _warn_not_fit("featurewise_std_normalization")
+        if self.zca_whitening:
+            if self.zca_whitening_matrix is not None:
+                flat = x.reshape(-1, int(np.prod(x.shape[-3:])))
+                x = (flat @ self.zca_whitening_matrix).reshape(x.shape)
+            else:
+                _warn_not_fit("zca_whitening")
+        return np.asarray(x, dtype=self.dtype)
+
+    def fit(
+        self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None
     ) -> None:
+        """Compute the ``featurewise_*`` and ZCA statistics from sample images.
+
+        Parameters
+        ----------
+        x : array of rank 4
+            Sample images in this generator's ``data_format``; ``rescale``
+            is applied first, as in Keras 2.
+        augment : bool, default=False
+            Fit on randomly augmented copies.
+        rounds : int, default=1
+            Augmentation passes over ``x`` when ``augment``.
+        seed : int, default=None
+            Makes the augmentation reproducible.
+        """
+        from tunekit.data._iterator import check_seed
+
+        rounds = check_positive_int("rounds", rounds)
+        seed = check_seed(seed)
+        x = np.array(x, dtype=self.dtype, copy=True)
+        if x.ndim != 4:
+            raise invalid_parameter(
+                "x",
+                f"array of shape {x.shape}",
+                "a rank-4 array of images (samples, height, width, channels) for fit()",
+                "Input to `.fit()` should have rank 4.",
+            )
+        _warn_channels(x.shape, self.channel_axis, self.data_format, "fit()")
+        if self.rescale:
+            x *= self.rescale
+        if augment:
+            rng = np.random.default_rng(seed)
+            augmented = np.zeros((rounds * len(x), *x.shape[1:]), dtype=self.dtype)
+            for r in range(rounds):
+                for i in range(len(x)):
+                    augmented[i + r * len(x)] = self.random_transform(x[i], rng)
+            x = augmented
+        shape = [1, 1, 1]
+        shape[self.channel_axis - 1] = x.shape[self.channel_axis]
+        axes = (0, self.row_axis, self.col_axis)
+        if self.featurewise_center:
+            self.mean = np.reshape(np.mean(x, axis=axes), shape)
+            x -= self.mean
+        if self.featurewise_std_normalization:
+            self.std = np.reshape(np.std(x, axis=axes), shape)
+            x /= self.std + 1e-6
+        if self.zca_whitening:
+            n = len(x)
+            flat = np.reshape(x, (n, -1)).astype("float64")
+            u, s, _ = np.linalg.svd(flat.T, full_matrices=False)
+            s_inv = np.sqrt(n) / (s + self.zca_epsilon)
+            self.zca_whitening_matrix = ((u * s_inv) @ u.T).astype(self.dtype)
+
+
+def _warn_channels(
+    shape: tuple[int, ...], channel_axis: int, data_format: str, where: str
+) -> None:
+    if shape[channel_axis] not in (1, 3, 4):
+        warnings.warn(
+            f"{where} expects images in the {data_format!r} convention (channels "
+            f"on axis {channel_axis}: 1, 3 or 4 of them), but got an array of "
+            f"shape {shape} ({shape[channel_axis]} channels on that axis).",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _refuse_generator_options(kwargs: dict[str, Any]) -> None:
+    for name in ("rescale", "validation_split", "image_data_generator"):
+        if name in kwargs:
+            raise invalid_parameter(
+                name,
+                kwargs[name],
+                "given to ImageDataGenerator(...), not to the flow_* method",
+            )
+
+
+# ----------------------------------------------------------------------------
+# iterators over image files
+# ----------------------------------------------------------------------------
+class FilesIterator(Iterator):
+    """Shared machinery of the iterators that decode image files.
+
+    Decoding (PIL's shortest path, optional decode cache), unreadable files
+    (skipped with one warning, or an error), augmentation through the
+    generator, ``save_to_dir`` and the labels of each ``class_mode``.
+    """
+
+    allowed_class_modes: set[str | None] = set(CLASS_MODES)
+
+    def _set_processing_attrs(
+        self,
+        image_data_generator: ImageDataGenerator | None,
+        *,
+        target_size: Any,
+        color_mode: Any,
+        class_mode: Any,
+        batch_size: Any,
+        seed: Any,
+        data_format: Any,
+        save_to_dir: Any,
+        save_prefix: str,
+        save_format: str,
+        subset: Any,
+        interpolation: Any,
+        keep_aspect_ratio: bool,
+        dtype: Any,
+        on_error: Any,
+        cache: Any,
+        cache_check: Any,
+    ) -> None:
+        """Validate and store the decoding arguments (before any file is read)."""
         import keras
 
-        super().__init__(**kwargs)
+        from tunekit.data._iterator import check_seed
+
         gen = image_data_generator
         self.target_size = check_target_size("target_size", target_size)
         self.color_mode = check_in("color_mode", color_mode, list(COLOR_MODES))
-        self.class_mode = check_in("class_mode", class_mode, list(CLASS_MODES))
+        self.class_mode = check_in(
+            "class_mode", class_mode, sorted(self.allowed_class_modes, key=str)
+        )
         self.interpolation = check_in(
             "interpolation", interpolation, list(INTERPOLATIONS)
         )
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        check_positive_int("batch_size", batch_size)
         self.on_error = check_in("on_error", on_error, list(ON_ERROR))
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise invalid_parameter("seed", seed, "an integer or None")
+        self.cache_check = check_in("cache_check", cache_check, list(CACHE_CHECKS))
+        check_seed(seed)
         validation_split = gen._validation_split if gen is not None else 0.0
         check_split(validation_split, subset, ["training", "validation"])
         resolve_cache_dir(cache)  # validate early
+        default_format = gen.data_format if gen is not None else None
         self.data_format = check_in(
             "data_format",
-            data_format or keras.config.image_data_format(),
+            data_format or default_format or keras.config.image_data_format(),
             ["channels_last", "channels_first"],
         )
         self.image_data_generator = gen
-        self.dtype = dtype or (gen.dtype if gen and gen.dtype else None)
+        self.dtype = dtype or (gen.dtype if gen is not None else None)
         self.dtype = self.dtype or keras.config.floatx()
-        self.shuffle = bool(shuffle)
-        self.seed = seed
         self.subset = subset
         self.split = split_fractions(validation_split, subset)
-        self.keep_aspect_ratio = keep_aspect_ratio
+        self.keep_aspect_ratio = bool(keep_aspect_ratio)
         self.save_to_dir, self.save_prefix = save_to_dir, save_prefix
         self.save_format = save_format
-        self.directory = os.fspath(directory)
-
-        listing = list_image_directory(
-            self.directory, classes=classes, follow_links=follow_links, split=self.split
-        )
-        _check_binary(self.class_mode, listing)
-        _warn_ignored(listing)
-        self.ignored_files = listing.ignored_files
-        self.class_indices = listing.class_indices
-        self.num_classes = len(listing.class_names)
-        self.filenames = list(listing.filenames)
-        self.classes = listing.labels.copy()
-        self._filepaths = listing.filepaths
-        self.skipped_files: dict[str, str] = {}
-        self._warned = False
         channels = COLOR_MODES[self.color_mode][1]
         self._hwc = (*self.target_size, channels)
         self.image_shape = (
@@ -663,30 +987,11 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
             if self.data_format == "channels_last"
             else (channels, *self.target_size)
         )
+        self.skipped_files: dict[str, str] = {}
+        self._warned = False
         self._images: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self.cache_path: Path | None = None
-        if resolve_cache_dir(cache) is not None:
-            self._load_cache(cache)
-        if not self.filenames:
-            raise ImageDirectoryError(
-                f"No readable image in {self.directory!r}"
-                + (f" for subset={subset!r}" if subset else "")
-                + ". Received: directory="
-                + repr(self.directory)
-            )
-        self.samples = self.n = len(self.filenames)
-        self._base_seed = (
-            int(seed) if seed is not None else int(np.random.randint(0, 2**31 - 1))
-        )
-        self._epoch = 0
-        self._index_array: np.ndarray | None = None
-        self.batch_index = 0
-        self.total_batches_seen = 0
-        if verbose:
-            print(
-                f"Found {self.samples} images belonging to {self.num_classes} classes."
-            )
 
     # -- Keras 2 attributes -------------------------------------------------
     @property
@@ -695,22 +1000,18 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
         return self._filepaths
 
     @property
-    def labels(self) -> np.ndarray:
-        """Same as ``classes``."""
+    def labels(self) -> Any:
+        """Class labels of every sample (``classes``)."""
         return self.classes
 
     @property
-    def sample_weight(self) -> None:
-        """Always ``None`` (Keras 2 compatibility)."""
-        return None
-
-    @property
-    def class_names(self) -> list[str]:
-        """Class names in label order."""
-        return list(self.class_indices)
+    def sample_weight(self) -> np.ndarray | None:
+        """Per-sample weights, or ``None``."""
+        return getattr(self, "_sample_weight", None)
 
     # -- decode cache -------------------------------------------------------
-    def _load_cache(self, cache: bool | str | os.PathLike[str]) -> None:
+    def _load_cache(self, cache: bool | str | os.PathLike[str]) -> np.ndarray:
+        """Decode everything once through the cache; return the rows kept."""
         decoded = load_decoded(
             self._filepaths,
             target_size=self.target_size,
@@ -718,74 +1019,21 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
             interpolation=self.interpolation,
             keep_aspect_ratio=self.keep_aspect_ratio,
             cache=cache,
+            cache_check=self.cache_check,
         )
         self.cache_path = decoded.path
         self._images = decoded.images
-        rows = np.arange(len(self._filepaths))
+        keep = np.ones(len(self._filepaths), dtype=bool)
         if decoded.errors:
             bad = {self._filepaths[i]: why for i, why in decoded.errors.items()}
-            report_unreadable(bad, self.on_error, total=len(rows))
+            report_unreadable(bad, self.on_error, total=len(keep))
             self.skipped_files.update(bad)
             self._warned = True
-            keep = np.ones(len(rows), dtype=bool)
             keep[list(decoded.errors)] = False
-            rows = rows[keep]
-            self.filenames = [f for f, k in zip(self.filenames, keep) if k]
-            self._filepaths = [f for f, k in zip(self._filepaths, keep) if k]
-            self.classes = self.classes[keep]
-        self._rows = rows
+        self._rows = np.flatnonzero(keep)
+        return keep
 
     # -- batching -----------------------------------------------------------
-    def __len__(self) -> int:
-        return (self.n + self.batch_size - 1) // self.batch_size
-
-    def _set_index_array(self) -> None:
-        if self.shuffle:
-            rng = np.random.default_rng([self._base_seed, self._epoch])
-            self._index_array = rng.permutation(self.n)
-        else:
-            self._index_array = np.arange(self.n)
-
-    def __getitem__(self, idx: int) -> Any:
-        if not isinstance(idx, (int, np.integer)) or not -len(self) <= idx < len(self):
-            raise IndexError(
-                f"Batch index out of range: this iterator has {len(self)} batches. "
-                f"Received: idx={idx!r}"
-            )
-        idx = int(idx) % len(self)
-        if self._index_array is None:
-            self._set_index_array()
-        assert self._index_array is not None
-        self.total_batches_seen += 1
-        index_array = self._index_array[
-            self.batch_size * idx : self.batch_size * (idx + 1)
-        ]
-        return self._get_batches_of_transformed_samples(index_array, batch=idx)
-
-    def on_epoch_end(self) -> None:
-        """Reshuffle (a new permutation per epoch, reproducible with ``seed``)."""
-        self._epoch += 1
-        self._set_index_array()
-
-    def reset(self) -> None:
-        """Restart ``next()`` iteration at the first batch."""
-        self.batch_index = 0
-
-    def __iter__(self) -> DirectoryIterator:
-        return self
-
-    def __next__(self) -> Any:
-        if self._index_array is None:
-            self._set_index_array()
-        idx = self.batch_index
-        self.batch_index += 1
-        if self.batch_index >= len(self):
-            self.batch_index = 0
-        out = self[idx]
-        if self.batch_index == 0:
-            self.on_epoch_end()
-        return out
-
     def _decode(self, index_array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (uint8 images, indices actually decoded) for ``index_array``."""
         if self._images is not None and self._rows is not None:
@@ -837,57 +1085,219 @@ class DirectoryIterator(_py_dataset_base()):  # type: ignore[misc]
             if len(candidates):
                 return self._decode(candidates[: len(index_array)])
         raise ImageDirectoryError(
-            f"None of the images in {self.directory!r} can be decoded; "
+            f"None of the {self.n} images can be decoded; "
             f"e.g. {next(iter(bad))}: {next(iter(bad.values()))}"
         )
 
-    def _batch_seed(self, batch: int) -> np.random.Generator:
-        return np.random.default_rng([self._base_seed, self._epoch, batch, 1])
-
-    def _get_batches_of_transformed_samples(
-        self, index_array: np.ndarray, batch: int = 0
-    ) -> Any:
-        images, index_array = self._decode(np.asarray(index_array))
-        x = images.astype(self.dtype)
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray) -> Any:
+        index_array = np.asarray(index_array, dtype=np.int64)
+        if not len(index_array):
+            x = np.zeros((0, *self.image_shape), dtype=self.dtype)
+            return self._with_labels(x, index_array)
+        rng = None
         gen = self.image_data_generator
+        if gen is not None and gen.augments:
+            rng = self._batch_rng(index_array)  # before decode drops any index
+        images, index_array = self._decode(index_array)
+        x = images.astype(self.dtype)
+        if self.data_format == "channels_first":
+            x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         if gen is not None:
-            if gen.augments:
-                rng = self._batch_seed(batch)
+            if rng is not None:
                 for i in range(len(x)):
                     x[i] = gen.apply_transform(
                         x[i], gen.get_random_transform(x[i].shape, rng)
                     )
-            x = gen.standardize(x).astype(self.dtype, copy=False)
-        if self.data_format == "channels_first":
-            x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+            x = gen._standardize(x).astype(self.dtype, copy=False)
         if self.save_to_dir:
-            self._save_batch(x, index_array)
+            save_batch(self, x, index_array)
         return self._with_labels(x, index_array)
 
-    def _with_labels(self, x: np.ndarray, index_array: np.ndarray) -> Any:
+    def _targets_of(self, x: np.ndarray, index_array: np.ndarray) -> Any:
+        classes = np.asarray(self.classes)
         if self.class_mode == "input":
-            return x, x.copy()
+            return x.copy()
         if self.class_mode in ("binary", "sparse"):
-            return x, self.classes[index_array].astype(self.dtype)
+            return classes[index_array].astype(self.dtype)
         if self.class_mode == "categorical":
-            y = np.zeros((len(x), self.num_classes), dtype=self.dtype)
-            y[np.arange(len(x)), self.classes[index_array]] = 1
+            y = np.zeros((len(x), len(self.class_indices)), dtype=self.dtype)
+            y[np.arange(len(x)), classes[index_array]] = 1
+            return y
+        return None
+
+    def _with_labels(self, x: np.ndarray, index_array: np.ndarray) -> Any:
+        if self.class_mode is None:
+            return x
+        y = self._targets_of(x, index_array)
+        weights = self.sample_weight
+        if weights is None:
             return x, y
-        return x
+        return x, y, np.asarray(weights)[index_array]
 
-    def _save_batch(self, x: np.ndarray, index_array: np.ndarray) -> None:
-        from PIL import Image
 
-        os.makedirs(self.save_to_dir, exist_ok=True)  # type: ignore[arg-type]
-        for img, j in zip(x, index_array):
-            if self.data_format == "channels_first":
-                img = img.transpose(1, 2, 0)
-            lo, hi = float(img.min()), float(img.max())
-            scaled = (img - lo) / (hi - lo if hi > lo else 1) * 255
-            pixels = scaled.astype(np.uint8)
-            pil = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-            name = f"{self.save_prefix}_{j}_{np.random.randint(10**7)}"
-            pil.save(os.path.join(self.save_to_dir, f"{name}.{self.save_format}"))  # type: ignore[arg-type]
+def save_batch(iterator: Any, x: np.ndarray, index_array: np.ndarray) -> None:
+    """Write each image of a batch to ``iterator.save_to_dir`` (Keras 2 names)."""
+    os.makedirs(iterator.save_to_dir, exist_ok=True)
+    for img, j in zip(x, index_array):
+        pil = array_to_img(img, iterator.data_format, scale=True)
+        name = f"{iterator.save_prefix}_{int(j)}_{np.random.randint(10**7)}"
+        pil.save(os.path.join(iterator.save_to_dir, f"{name}.{iterator.save_format}"))
+
+
+class DirectoryIterator(FilesIterator):
+    """Batches of images from a class-per-subfolder folder, Keras 2 semantics.
+
+    A ``keras.utils.PyDataset``: pass it to ``model.fit``/``evaluate``/
+    ``predict`` on any backend, index it (``it[i]`` is batch ``i``), take
+    ``len(it)`` batches, or iterate it forever with ``next(it)`` as in Keras 2.
+    Build it with :func:`flow_from_directory` or
+    :meth:`ImageDataGenerator.flow_from_directory`.
+
+    Attributes
+    ----------
+    class_indices : dict of str to int
+        Class name -> label, classes sorted by folder name (``'10'`` < ``'2'``).
+    classes, labels : numpy.ndarray of int32
+        Label of every sample, in ``filenames`` order (never shuffled).
+    filenames : list of str
+        Paths relative to ``directory``, class by class, sorted.
+    filepaths : list of str
+        ``os.path.join(directory, filename)`` for each sample.
+    samples, n : int
+        Number of images.
+    num_classes : int
+    image_shape : tuple of int
+        Shape of one image, e.g. ``(256, 256, 3)``.
+    skipped_files : dict of str to str
+        Files that could not be decoded, and why (they are left out).
+    ignored_files : tuple of str
+        Non-image files found in the class folders (not loaded).
+    cache_path : pathlib.Path or None
+        The decode cache entry used, if ``cache`` was set.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for cls in ["cat", "dog"]:
+    ...     os.makedirs(os.path.join(root, cls))
+    ...     for i in range(3):
+    ...         Image.new("L", (6, 6), i * 80).save(os.path.join(root, cls, f"{i}.png"))
+    >>> it = DirectoryIterator(root, ImageDataGenerator(rescale=1 / 255),
+    ...     target_size=(6, 6), color_mode="grayscale", batch_size=4, seed=0,
+    ...     verbose=False)
+    >>> len(it), it.class_indices, it[1][0].shape
+    (2, {'cat': 0, 'dog': 1}, (2, 6, 6, 1))
+    """
+
+    allowed_class_modes = set(CLASS_MODES)
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        image_data_generator: ImageDataGenerator | None = None,
+        target_size: tuple[int, int] = (256, 256),
+        color_mode: str = "rgb",
+        classes: Sequence[str] | None = None,
+        class_mode: str | None = "categorical",
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        data_format: str | None = None,
+        save_to_dir: str | None = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        follow_links: bool = False,
+        subset: str | None = None,
+        interpolation: str = "nearest",
+        keep_aspect_ratio: bool = False,
+        dtype: str | None = None,
+        *,
+        cache: bool | str | os.PathLike[str] = False,
+        cache_check: str = "mtime",
+        on_error: str = "warn",
+        verbose: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._set_processing_attrs(
+            image_data_generator,
+            target_size=target_size,
+            color_mode=color_mode,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            seed=seed,
+            data_format=data_format,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            interpolation=interpolation,
+            keep_aspect_ratio=keep_aspect_ratio,
+            dtype=dtype,
+            on_error=on_error,
+            cache=cache,
+            cache_check=cache_check,
+        )
+        self.directory = os.fspath(directory)
+        listing = list_image_directory(
+            self.directory, classes=classes, follow_links=follow_links, split=self.split
+        )
+        _check_binary(self.class_mode, listing)
+        _warn_ignored(listing)
+        self.ignored_files = listing.ignored_files
+        self.class_indices = listing.class_indices
+        self.num_classes = len(listing.class_names)
+        self.filenames = list(listing.filenames)
+        self.classes = listing.labels.copy()
+        self._filepaths = listing.filepaths
+        if resolve_cache_dir(cache) is not None:
+            keep = self._load_cache(cache)
+            if not keep.all():
+                self.filenames = [f for f, k in zip(self.filenames, keep) if k]
+                self._filepaths = [f for f, k in zip(self._filepaths, keep) if k]
+                self.classes = self.classes[keep]
+        if not self.filenames:
+            raise ImageDirectoryError(
+                f"No readable image in {self.directory!r}"
+                + (f" for subset={subset!r}" if subset else "")
+                + ". Received: directory="
+                + repr(self.directory)
+            )
+        self.samples = len(self.filenames)
+        super().__init__(self.samples, batch_size, shuffle, seed, **kwargs)
+        if verbose:
+            print(
+                f"Found {self.samples} images belonging to {self.num_classes} classes."
+            )
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Same as ``classes``."""
+        return self.classes
+
+    @property
+    def sample_weight(self) -> None:
+        """Always ``None`` (Keras 2 compatibility)."""
+        return None
+
+    @property
+    def class_names(self) -> list[str]:
+        """Class names in label order."""
+        return list(self.class_indices)
+
+    def _describe(self) -> dict[str, Any]:
+        names = self.class_names
+        shown = names if len(names) <= 10 else [*names[:10], "..."]
+        info: dict[str, Any] = {"directory": self.directory, "classes": shown}
+        info.update(super()._describe())
+        info["class_mode"] = self.class_mode
+        info["target_size"] = self.target_size
+        if self.subset is not None:
+            info["subset"] = self.subset
+        if self.cache_path is not None:
+            info["cache_path"] = str(self.cache_path)
+        return info
 
 
 def flow_from_directory(
@@ -910,6 +1320,7 @@ def flow_from_directory(
     data_format: str | None = None,
     dtype: str | None = None,
     cache: bool | str | os.PathLike[str] = False,
+    cache_check: str = "mtime",
     on_error: str = "warn",
     verbose: bool = True,
     **kwargs: Any,
@@ -948,6 +1359,10 @@ def flow_from_directory(
         Decode every image once and keep the ``uint8`` array on disk
         (``True``: under :func:`tunekit.data._decode_cache.default_cache_dir`), so
         later epochs, trials and runs decode nothing.
+    cache_check : {"mtime", "content"}, default="mtime"
+        How a cache entry is matched to the files: their size and
+        modification time, or (``"content"``) a hash of their bytes, for
+        trees copied with preserved times (``cp -p``, ``rsync -t``).
     on_error : {"warn", "raise"}, default="warn"
         What to do with corrupt or truncated images: skip them with one
         warning, or raise.
@@ -1005,6 +1420,7 @@ def flow_from_directory(
         keep_aspect_ratio=keep_aspect_ratio,
         dtype=dtype,
         cache=cache,
+        cache_check=cache_check,
         on_error=on_error,
         verbose=verbose,
         **kwargs,

@@ -1,0 +1,376 @@
+"""Keras 2's image transformations on NumPy arrays (no Keras, no TensorFlow).
+
+The functions keep the names, arguments and semantics of
+``keras.preprocessing.image`` (keras-preprocessing 1.1.2 / tf-keras): one image
+is a 3-D array whose row, column and channel axes are given explicitly, the
+affine transforms go through :func:`scipy.ndimage.affine_transform` one
+channel at a time, and brightness goes through PIL's ``ImageEnhance``.
+:class:`tunekit.ImageDataGenerator` applies them, so every iterator
+(``flow``, ``flow_from_directory``, ``flow_from_dataframe``) augments the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tunekit._validation import invalid_parameter
+
+__all__ = [
+    "apply_affine_transform",
+    "apply_brightness_shift",
+    "apply_channel_shift",
+    "array_to_img",
+    "flip_axis",
+    "img_to_array",
+    "random_brightness",
+    "random_channel_shift",
+    "random_rotation",
+    "random_shear",
+    "random_shift",
+    "random_zoom",
+]
+
+
+def _rng(seed: Any = None) -> Any:
+    """A NumPy ``Generator`` (given or seeded) or the legacy global state."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None:
+        return np.random.default_rng(seed)
+    return np.random
+
+
+def flip_axis(x: np.ndarray, axis: int) -> np.ndarray:
+    """Reverse ``x`` along ``axis``.
+
+    Examples
+    --------
+    >>> flip_axis(np.arange(3)[None], 1).tolist()
+    [[2, 1, 0]]
+    """
+    return np.flip(np.asarray(x), axis)
+
+
+def _check_axes(x: Any, row_axis: int, col_axis: int, channel_axis: int) -> None:
+    if len({row_axis, col_axis, channel_axis}) != 3:
+        raise invalid_parameter(
+            "row_axis/col_axis/channel_axis",
+            (row_axis, col_axis, channel_axis),
+            "three distinct axes",
+        )
+    if {row_axis, col_axis, channel_axis} != {0, 1, 2}:
+        raise invalid_parameter(
+            "row_axis/col_axis/channel_axis",
+            (row_axis, col_axis, channel_axis),
+            "a permutation of 0, 1 and 2",
+        )
+    if np.ndim(x) != 3:
+        raise invalid_parameter(
+            "x",
+            f"array of shape {np.shape(x)}",
+            "one image with channels: a 3-D array",
+        )
+    if channel_axis not in (0, 2):
+        raise invalid_parameter(
+            "channel_axis", channel_axis, "0 (channels first) or 2 (channels last)"
+        )
+
+
+def apply_affine_transform(
+    x: np.ndarray,
+    theta: float = 0,
+    tx: float = 0,
+    ty: float = 0,
+    shear: float = 0,
+    zx: float = 1,
+    zy: float = 1,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    order: int = 1,
+) -> np.ndarray:
+    """Rotate, shift, shear and zoom one image about its center (Keras 2).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One image, 3-D.
+    theta : float
+        Rotation in degrees.
+    tx, ty : float
+        Shifts in pixels (``tx`` moves along the columns, ``ty`` along the rows).
+    shear : float
+        Shear angle in degrees.
+    zx, zy : float
+        Zoom factors.
+    row_axis, col_axis, channel_axis : int
+        Axes of ``x``; the default is channels first, as in Keras 2.
+    fill_mode : {"nearest", "constant", "reflect", "wrap"}
+    cval : float
+        Fill value for ``fill_mode="constant"``.
+    order : int
+        Spline interpolation order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The transformed image, same shape (``x`` itself if nothing to do).
+
+    Examples
+    --------
+    >>> img = np.zeros((3, 4, 1)); img[1, 1] = 1
+    >>> out = apply_affine_transform(img, tx=1, row_axis=0, col_axis=1,
+    ...                              channel_axis=2)
+    >>> np.argwhere(out[..., 0] == 1).tolist()
+    [[1, 0]]
+    """
+    _check_axes(x, row_axis, col_axis, channel_axis)
+    matrix = None
+    parts = []
+    if theta != 0:
+        t = np.deg2rad(theta)
+        parts.append(
+            np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+        )
+    if tx != 0 or ty != 0:
+        parts.append(np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=float))
+    if shear != 0:
+        s = np.deg2rad(shear)
+        parts.append(np.array([[1, -np.sin(s), 0], [0, np.cos(s), 0], [0, 0, 1]]))
+    if zx != 1 or zy != 1:
+        parts.append(np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]], dtype=float))
+    for part in parts:
+        matrix = part if matrix is None else matrix @ part
+    if matrix is None:
+        return x
+    import scipy.ndimage
+
+    h, w = x.shape[row_axis], x.shape[col_axis]
+    o_x, o_y = float(h) / 2 - 0.5, float(w) / 2 - 0.5
+    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    matrix = offset @ matrix @ reset
+    if col_axis > row_axis:  # the matrix is in (x=column, y=row) coordinates
+        matrix[:, [0, 1]] = matrix[:, [1, 0]]
+        matrix[[0, 1]] = matrix[[1, 0]]
+    channels_first = np.rollaxis(np.asarray(x), channel_axis, 0)
+    out = np.stack(
+        [
+            scipy.ndimage.affine_transform(
+                channel,
+                matrix[:2, :2],
+                matrix[:2, 2],
+                order=order,
+                mode=fill_mode,
+                cval=cval,
+            )
+            for channel in channels_first
+        ],
+        axis=0,
+    )
+    return np.rollaxis(out, 0, channel_axis + 1)
+
+
+def apply_channel_shift(
+    x: np.ndarray, intensity: float, channel_axis: int = 0
+) -> np.ndarray:
+    """Add ``intensity`` to every channel, clipped to the image's own range.
+
+    Examples
+    --------
+    >>> apply_channel_shift(np.array([[[0.0, 10.0]]]), 5, channel_axis=2).tolist()
+    [[[5.0, 10.0]]]
+    """
+    x = np.asarray(x)
+    low, high = np.min(x), np.max(x)
+    return np.clip(x + intensity, low, high)
+
+
+def random_channel_shift(
+    x: np.ndarray, intensity_range: float, channel_axis: int = 0
+) -> np.ndarray:
+    """:func:`apply_channel_shift` by a random amount in ``±intensity_range``."""
+    intensity = np.random.uniform(-intensity_range, intensity_range)
+    return apply_channel_shift(x, intensity, channel_axis=channel_axis)
+
+
+def img_to_array(
+    img: Any, data_format: str | None = None, dtype: str | None = None
+) -> np.ndarray:
+    """A PIL image as a float array ``(h, w, c)`` (or ``(c, h, w)``).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> img_to_array(Image.new("L", (3, 2))).shape
+    (2, 3, 1)
+    """
+    x = np.asarray(img, dtype=dtype or "float32")
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim != 3:
+        raise invalid_parameter("img", f"image of shape {x.shape}", "a 2-D image")
+    if data_format == "channels_first":
+        x = x.transpose(2, 0, 1)
+    return x
+
+
+def array_to_img(
+    x: Any, data_format: str | None = None, scale: bool = True, dtype: Any = None
+) -> Any:
+    """A 3-D array as a PIL image (Keras 2's ``array_to_img``).
+
+    ``scale=True`` maps the array's range to 0..255 first.
+
+    Examples
+    --------
+    >>> array_to_img(np.zeros((2, 3, 3))).size
+    (3, 2)
+    """
+    from PIL import Image
+
+    x = np.asarray(x, dtype=dtype or "float32")
+    if x.ndim != 3:
+        raise invalid_parameter(
+            "x", f"array of shape {x.shape}", "a 3-D image array (h, w, c)"
+        )
+    if data_format == "channels_first":
+        x = x.transpose(1, 2, 0)
+    if scale:
+        x = x - np.min(x)
+        top = np.max(x)
+        if top != 0:
+            x = x / top
+        x = x * 255
+    channels = x.shape[2]
+    if channels not in (1, 3, 4):
+        raise invalid_parameter(
+            "x", f"array of shape {x.shape}", "an image with 1, 3 or 4 channels"
+        )
+    if channels == 1:
+        return Image.fromarray(x[:, :, 0].astype("uint8"), "L")
+    return Image.fromarray(x.astype("uint8"), "RGB" if channels == 3 else "RGBA")
+
+
+def apply_brightness_shift(
+    x: np.ndarray, brightness: float, scale: bool = True
+) -> np.ndarray:
+    """Change brightness with PIL's ``ImageEnhance.Brightness`` (Keras 2).
+
+    Values outside 0..255 are mapped into it and, with ``scale=False``, back.
+
+    Examples
+    --------
+    >>> apply_brightness_shift(np.full((1, 1, 3), 100.0), 2.0, False)[0, 0].tolist()
+    [200.0, 200.0, 200.0]
+    """
+    from PIL import ImageEnhance
+
+    x = np.asarray(x)
+    x_min, x_max = np.min(x), np.max(x)
+    local_scale = bool(x_min < 0 or x_max > 255)
+    img = array_to_img(x, scale=local_scale or scale)
+    out = img_to_array(ImageEnhance.Brightness(img).enhance(brightness))
+    if not scale and local_scale:
+        out = out / 255 * (x_max - x_min) + x_min
+    return out
+
+
+def random_brightness(
+    x: np.ndarray, brightness_range: Any, scale: bool = True
+) -> np.ndarray:
+    """:func:`apply_brightness_shift` by a factor drawn from ``brightness_range``."""
+    if np.ndim(brightness_range) != 1 or len(brightness_range) != 2:
+        raise invalid_parameter(
+            "brightness_range", brightness_range, "a (low, high) pair of floats"
+        )
+    factor = np.random.uniform(brightness_range[0], brightness_range[1])
+    return apply_brightness_shift(x, factor, scale)
+
+
+def random_rotation(
+    x: np.ndarray,
+    rg: float,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    interpolation_order: int = 1,
+) -> np.ndarray:
+    """Rotate by a random angle in ``±rg`` degrees."""
+    theta = np.random.uniform(-rg, rg)
+    return apply_affine_transform(
+        x, theta=theta, row_axis=row_axis, col_axis=col_axis,
+        channel_axis=channel_axis, fill_mode=fill_mode, cval=cval,
+        order=interpolation_order,
+    )  # fmt: skip
+
+
+def random_shift(
+    x: np.ndarray,
+    wrg: float,
+    hrg: float,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    interpolation_order: int = 1,
+) -> np.ndarray:
+    """Shift by random fractions ``±wrg`` of the width and ``±hrg`` of the height."""
+    h, w = x.shape[row_axis], x.shape[col_axis]
+    tx = np.random.uniform(-hrg, hrg) * h
+    ty = np.random.uniform(-wrg, wrg) * w
+    return apply_affine_transform(
+        x, tx=tx, ty=ty, row_axis=row_axis, col_axis=col_axis,
+        channel_axis=channel_axis, fill_mode=fill_mode, cval=cval,
+        order=interpolation_order,
+    )  # fmt: skip
+
+
+def random_shear(
+    x: np.ndarray,
+    intensity: float,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    interpolation_order: int = 1,
+) -> np.ndarray:
+    """Shear by a random angle in ``±intensity`` degrees."""
+    shear = np.random.uniform(-intensity, intensity)
+    return apply_affine_transform(
+        x, shear=shear, row_axis=row_axis, col_axis=col_axis,
+        channel_axis=channel_axis, fill_mode=fill_mode, cval=cval,
+        order=interpolation_order,
+    )  # fmt: skip
+
+
+def random_zoom(
+    x: np.ndarray,
+    zoom_range: Any,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    interpolation_order: int = 1,
+) -> np.ndarray:
+    """Zoom by random factors drawn from ``zoom_range`` (a pair)."""
+    if np.ndim(zoom_range) != 1 or len(zoom_range) != 2:
+        raise invalid_parameter("zoom_range", zoom_range, "a (low, high) pair")
+    if zoom_range[0] == 1 and zoom_range[1] == 1:
+        zx, zy = 1.0, 1.0
+    else:
+        zx, zy = np.random.uniform(zoom_range[0], zoom_range[1], 2)
+    return apply_affine_transform(
+        x, zx=zx, zy=zy, row_axis=row_axis, col_axis=col_axis,
+        channel_axis=channel_axis, fill_mode=fill_mode, cval=cval,
+        order=interpolation_order,
+    )  # fmt: skip

@@ -1,0 +1,140 @@
+"""Keras 2's image transformations (tunekit.data._augmentation) and the
+generator methods built on them: get_random_transform / apply_transform."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tunekit import ImageDataGenerator, InvalidParameterError
+from tunekit.data import _augmentation as aug
+
+CL = dict(data_format="channels_last")
+
+
+def test_translation_moves_pixels_the_keras_2_way():
+    img = np.zeros((3, 4))
+    img[1, 1] = 1
+    last = img[..., None]
+    axes = dict(row_axis=0, col_axis=1, channel_axis=2)
+    # tx moves along the columns, ty along the rows (either layout)
+    left = aug.apply_affine_transform(last, tx=1, **axes)[..., 0]
+    up = aug.apply_affine_transform(last, ty=1, **axes)[..., 0]
+    assert np.argwhere(left == 1).tolist() == [[1, 0]]
+    assert np.argwhere(up == 1).tolist() == [[0, 1]]
+    first = img[None]
+    right = aug.apply_affine_transform(first, tx=-1)[0]
+    assert np.argwhere(right == 1).tolist() == [[1, 2]]
+
+
+def test_rotation_about_the_center():
+    x = np.array([[0, 1], [0, 0]], dtype=float)[..., None]
+    out = aug.apply_affine_transform(x, theta=90, row_axis=0, col_axis=1,
+                                     channel_axis=2)  # fmt: skip
+    np.testing.assert_allclose(out[..., 0], [[1, 0], [0, 0]], atol=1e-12)
+    ones = np.ones((3, 3, 3))
+    gen = ImageDataGenerator(rotation_range=90, fill_mode="constant", **CL)
+    rotated = gen.apply_transform(ones, {"theta": 45})
+    corners = rotated[[0, 0, 2, 2], [0, 2, 0, 2]]
+    np.testing.assert_allclose(corners, 0, atol=1e-12)
+    np.testing.assert_allclose(rotated[1], 1)
+
+
+def test_bad_axes_and_shapes_are_refused():
+    with pytest.raises(ValueError, match="distinct"):
+        aug.apply_affine_transform(np.zeros((2, 2, 1)), theta=1, row_axis=0,
+                                   col_axis=0, channel_axis=2)  # fmt: skip
+    with pytest.raises(ValueError, match="3-D"):
+        aug.apply_affine_transform(np.zeros((2, 2)), theta=1)
+    with pytest.raises(ValueError, match="zoom_range"):
+        aug.random_zoom(np.zeros((1, 4, 4)), (1,))
+    with pytest.raises(ValueError, match="brightness_range"):
+        aug.random_brightness(np.zeros((2, 2, 3)), [0])
+
+
+def test_brightness_scale_semantics():
+    img = np.full((1, 1, 3), 128.0)
+    np.testing.assert_array_equal(aug.random_brightness(img, [1, 1], False), img)
+    np.testing.assert_array_equal(aug.random_brightness(img, [1, 1], True), 0 * img)
+    big = np.full((1, 1, 3), -1024.0)
+    np.testing.assert_array_equal(aug.random_brightness(big, [1, 1], False), big)
+    doubled = aug.apply_brightness_shift(np.full((2, 2, 1), 100.0), 2.0, False)
+    assert doubled.max() == 200.0
+    saturated = aug.apply_brightness_shift(np.full((2, 2, 3), 200.0), 2.0, False)
+    assert saturated.max() == 255.0
+
+
+def test_random_helpers_keep_shapes():
+    x = np.random.default_rng(0).random((2, 12, 12))
+    assert aug.random_rotation(x, 45).shape == x.shape
+    assert aug.random_shift(x, 0.2, 0.2).shape == x.shape
+    assert aug.random_shear(x, 20).shape == x.shape
+    assert aug.random_channel_shift(x, 0.3).shape == x.shape
+    np.testing.assert_allclose(aug.random_zoom(x, (1, 1)), x)
+
+
+def test_random_transform_parameters():
+    shape = (28, 28, 2)
+    gen = ImageDataGenerator(
+        rotation_range=90,
+        width_shift_range=0.1,
+        height_shift_range=0.1,
+        shear_range=0.5,
+        zoom_range=0.2,
+        channel_shift_range=0.1,
+        brightness_range=(1, 5),
+        horizontal_flip=True,
+        vertical_flip=True,
+        **CL,
+    )
+    one, two = gen.get_random_transform(shape, 1), gen.get_random_transform(shape, 2)
+    for key in ("theta", "tx", "ty", "shear", "zx", "zy",
+                "channel_shift_intensity", "brightness"):  # fmt: skip
+        assert one[key] != 0 and one[key] != two[key], key
+    assert one == gen.get_random_transform(shape, 1)
+    assert abs(one["tx"]) <= 0.1 * 28
+    identity = ImageDataGenerator(**CL).get_random_transform(shape, 1)
+    assert identity["theta"] == identity["tx"] == identity["shear"] == 0
+    assert identity["zx"] == identity["zy"] == 1
+    assert identity["channel_shift_intensity"] is None
+    assert identity["brightness"] is None
+
+
+def test_integer_and_list_shift_ranges_draw_whole_pixels():
+    gen = ImageDataGenerator(width_shift_range=3, height_shift_range=[2, 5], **CL)
+    draws = [gen.get_random_transform((10, 10, 1), s) for s in range(40)]
+    assert {abs(d["ty"]) for d in draws} <= {0.0, 1.0, 2.0}
+    assert {abs(d["tx"]) for d in draws} == {2.0, 5.0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"brightness_range": 0.1}, "Received: brightness_range=0.1"),
+        ({"brightness_range": (1, 2, 3)}, "brightness_range"),
+        ({"zoom_range": (0.5,)}, r"Received: zoom_range=\(0.5,\)"),
+        ({"zoom_range": "big"}, "zoom_range"),
+        ({"data_format": "channels_middle"}, "Did you mean"),
+        ({"validation_split": 5}, "Received: validation_split=5"),
+        ({"validation_split": -0.1}, "validation_split"),
+        ({"rotation_range": "90"}, "rotation_range"),
+        ({"width_shift_range": -1}, "width_shift_range"),
+        ({"interpolation_order": 7}, "interpolation_order"),
+        ({"fill_mode": "mirror"}, "Received: fill_mode='mirror'"),
+        ({"preprocessing_function": 3}, "preprocessing_function"),
+    ],
+)
+def test_generator_validates_at_construction(kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
+        ImageDataGenerator(**kwargs)
+    assert isinstance(info.value, InvalidParameterError)
+
+
+def test_generator_option_implications_warn():
+    with pytest.warns(UserWarning, match="featurewise_center"):
+        gen = ImageDataGenerator(featurewise_std_normalization=True)
+    assert gen.featurewise_center
+    with pytest.warns(UserWarning, match="samplewise_center"):
+        gen = ImageDataGenerator(samplewise_std_normalization=True)
+    assert gen.samplewise_center
+    assert "rotation_range=10" in repr(ImageDataGenerator(rotation_range=10))
