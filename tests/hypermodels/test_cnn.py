@@ -515,3 +515,109 @@ def test_invalid_arguments_raise_clear_errors(kwargs, match):
         build_cnn_hypermodel(**arguments)
     assert "Received:" in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+# --------------------------------------------------------------------------
+# Conditional search space (issue 8): filters_k only when conv_blocks >= k
+# --------------------------------------------------------------------------
+
+
+def test_filters_are_conditional_on_conv_blocks():
+    hypermodel = build_cnn_hypermodel((28, 28, 1), 10)
+    hp = keras_tuner.HyperParameters()
+    hypermodel.build(hp)
+    conditions = {
+        item.name: [c.get_config() for c in item.conditions] for item in hp.space
+    }
+    for k in range(1, 5):
+        assert conditions[f"filters_{k}"] == [
+            {"name": "conv_blocks", "values": list(range(k, 5))}
+        ]
+    assert conditions["conv_blocks"] == conditions["dense_units"] == []
+    # The default is two blocks: filters_3 and filters_4 exist but are inactive.
+    assert hp.values["filters_2"] == 64
+    assert "filters_3" not in hp.values and "filters_3" not in hypermodel.defaults
+    assert "filters_3" in hypermodel.search_space
+    assert not hp.is_active("filters_4")
+
+
+def test_conditions_follow_a_conv_blocks_override():
+    hypermodel = build_cnn_hypermodel((28, 28, 1), 10, space={"conv_blocks": [1, 3]})
+    hp = hypermodel.hyperparameters
+    parents = {
+        item.name: item.conditions[0].get_config()["values"]
+        for item in hp.space
+        if item.conditions
+    }
+    assert parents == {"filters_1": [1, 3], "filters_2": [3], "filters_3": [3]}
+
+
+def test_random_samples_never_hold_values_of_missing_blocks():
+    hypermodel = build_cnn_hypermodel((28, 28, 1), 10)
+    depths = set()
+    for hp in random_samples(hypermodel, 40, seed=1):
+        blocks = hp.values["conv_blocks"]
+        depths.add(blocks)
+        present = sorted(name for name in hp.values if name.startswith("filters_"))
+        assert present == [f"filters_{k}" for k in range(1, blocks + 1)]
+    assert depths == {1, 2, 3, 4}
+
+
+def test_one_block_trial_has_no_filters_2(digits, tmp_path):
+    x, y = digits
+    hypermodel = build_cnn_hypermodel(
+        (8, 8, 1),
+        10,
+        space={"dense_units": 32, "optimizer": "adam", "learning_rate": 3e-3},
+    )
+    fixed = keras_tuner.HyperParameters()
+    fixed.Fixed("conv_blocks", 1)
+    tuner = tunekit.random_search(
+        hypermodel,
+        "val_accuracy",
+        max_trials=2,
+        directory=tmp_path,
+        hyperparameters=fixed,
+        seed=0,
+        verbose=False,
+    )
+    tuner.search(
+        x[:200],
+        y[:200],
+        validation_data=(x[200:300], y[200:300]),
+        epochs=1,
+        batch_size=32,
+        verbose=0,
+    )
+    trials = list(tuner.oracle.trials.values())
+    assert len(trials) == 2
+    for trial in trials:
+        assert trial.hyperparameters.values["conv_blocks"] == 1
+        assert "filters_1" in trial.hyperparameters.values
+        assert "filters_2" not in trial.hyperparameters.values
+    assert "filters_2" not in tuner.get_best_hyperparameters()[0].values
+    for row in tunekit.summarize(tuner).rows:  # inactive: shown as "-", no value
+        assert row.hyperparameters.get("filters_2", "-") == "-"
+        assert isinstance(row.hyperparameters["filters_1"], int)
+    model = tuner.get_best_models()[0]
+    assert [layer.name for layer in model.layers if layer.name.startswith("conv_")] == [
+        "conv_1"
+    ]
+
+
+def test_estimator_grid_search_over_a_conditional_hyperparameter(digits):
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    x, y = digits
+    hypermodel = build_cnn_hypermodel(
+        (8, 8, 1),
+        10,
+        space={"dense_units": 32, "optimizer": "adam", "learning_rate": 3e-3},
+    )
+    clf = tunekit.KerasClassifier(hypermodel, epochs=1, random_state=0)
+    params = clf.get_params()
+    assert params["conv_blocks"] == 2
+    assert params["filters_3"] == 128  # inactive at the defaults, still a parameter
+    grid = GridSearchCV(clf, {"conv_blocks": [3], "filters_3": [48]}, cv=KFold(2))
+    grid.fit(x[:100], y[:100])
+    assert grid.best_estimator_.model_.get_layer("conv_3").filters == 48

@@ -23,10 +23,9 @@ import contextlib
 import copy
 import inspect
 import random
-import types
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +42,18 @@ from sklearn.utils.validation import (
 )
 
 from tunekit._errors import InvalidParameterError, LabelMismatchError
-from tunekit._validation import did_you_mean, invalid_parameter
+from tunekit._keras_memory import (
+    custom_gradient_names,
+    forget_custom_gradients,
+    release_traced_graphs,
+)
+from tunekit._seeding import fresh_session
+from tunekit._validation import did_you_mean, invalid_parameter, received
+from tunekit.labels._fit_checks import (
+    check_label_class_weight,
+    check_model_input,
+    check_sample_weight,
+)
 
 __all__ = ["KerasClassifier", "KerasRegressor"]
 
@@ -56,6 +66,145 @@ _DATA_ARGUMENTS = (
     "n_outputs_",
     "input_shape",
 )
+
+# Keras' own arguments that ``fit`` and ``predict``/``predict_proba``/``score``
+# take for one call, as the old ``tf.keras.wrappers.scikit_learn`` wrappers
+# did (``clf.fit(X, y, epochs=3, callbacks=[...])``). The ones that are not
+# estimator parameters may also be given to the constructor (the old
+# wrapper's ``sk_params``): ``KerasClassifier(build_fn, shuffle=False)``.
+_FIT_ARGUMENTS = (
+    "batch_size",
+    "epochs",
+    "verbose",
+    "callbacks",
+    "validation_split",
+    "validation_data",
+    "shuffle",
+    "class_weight",
+    "initial_epoch",
+    "steps_per_epoch",
+    "validation_steps",
+    "validation_batch_size",
+    "validation_freq",
+)
+_PREDICT_ARGUMENTS = ("batch_size", "verbose", "steps", "callbacks")
+_OPTIONAL_COUNTS = (
+    "steps",
+    "steps_per_epoch",
+    "validation_steps",
+    "validation_batch_size",
+)
+# Keras 1/2 names that are gone, with what replaced them.
+_RENAMED_ARGUMENTS = {"nb_epoch": "epochs"}
+
+
+def _defines_call(cls: type) -> bool:
+    """True when a subclass defines ``__call__`` (the old ``build_fn=None``)."""
+    return any(
+        "__call__" in vars(klass) for klass in cls.__mro__ if klass is not object
+    )
+
+
+def _is_positive_int(value: Any) -> bool:
+    return (
+        isinstance(value, (int, np.integer))
+        and not isinstance(value, (bool, np.bool_))
+        and value >= 1
+    )
+
+
+def _check_keras_argument(name: str, value: Any, *, epochs: Any = None) -> None:
+    """Validate one Keras ``fit``/``predict`` argument given to the estimator."""
+    if name in ("epochs", "batch_size", "validation_freq"):
+        if not _is_positive_int(value):
+            raise invalid_parameter(name, value, "an integer >= 1")
+    elif name in (
+        "steps",
+        "steps_per_epoch",
+        "validation_steps",
+        "validation_batch_size",
+    ):
+        if value is not None and not _is_positive_int(value):
+            raise invalid_parameter(name, value, "None or an integer >= 1")
+    elif name == "initial_epoch":
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, np.integer))
+            or value < 0
+        ):
+            raise invalid_parameter(name, value, "an integer >= 0")
+        if _is_positive_int(epochs) and value >= epochs:
+            raise invalid_parameter(
+                name,
+                value,
+                f"smaller than epochs={epochs}",
+                "Keras trains the epochs from `initial_epoch` up to `epochs`, so "
+                "nothing would be trained.",
+            )
+    elif name == "validation_split":
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, float, np.number))
+            or not 0.0 <= float(value) < 1.0
+        ):
+            raise invalid_parameter(
+                name, value, "a float in [0, 1)", "Use 0.0 for none."
+            )
+    elif name == "callbacks":
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise invalid_parameter(
+                name, value, "a list of keras.callbacks.Callback or None"
+            )
+    elif name == "verbose":
+        if not (
+            isinstance(value, (int, np.integer, str))
+            and not isinstance(value, (bool, np.bool_))
+        ):
+            raise invalid_parameter(name, value, "0, 1, 2 or 'auto'")
+    elif name == "shuffle":
+        if not isinstance(value, (bool, np.bool_)):
+            raise invalid_parameter(name, value, "True or False")
+    elif name == "validation_data":
+        if value is not None and not (
+            isinstance(value, (list, tuple)) and len(value) in (2, 3)
+        ):
+            raise invalid_parameter(
+                name,
+                _shown(value),
+                "a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)",
+            )
+
+
+class _Shown(str):
+    """A string ``repr`` shows without quotes (for ``Received: ...``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _shown(value: Any) -> Any:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return _Shown(f"<{type(value).__name__} of shape {tuple(shape)}>")
+    return value
+
+
+def _check_call_names(
+    estimator: Any, method: str, kwargs: Mapping[str, Any], allowed: tuple[str, ...]
+) -> None:
+    """Raise for a keyword ``method`` does not take (with did-you-mean)."""
+    for name, value in kwargs.items():
+        if name in allowed:
+            continue
+        hint = did_you_mean(name, allowed)
+        if name in _RENAMED_ARGUMENTS:
+            hint = f" `{name}` was renamed `{_RENAMED_ARGUMENTS[name]}` in Keras 2."
+        raise InvalidParameterError(
+            f"{type(estimator).__name__}.{method}() got an unexpected keyword "
+            f"argument {name!r}.{hint} It takes these Keras arguments: "
+            f"{sorted(allowed)}. {received(name, _shown(value))}"
+        )
+
 
 _SPARSE_LOSSES = {
     "sparse_categorical_crossentropy",
@@ -158,7 +307,13 @@ def _hypermodel_space(hypermodel: Any) -> dict[str, Any]:
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
-    space = dict(hp.values)
+    # Every registered hyperparameter, conditional ones included (a
+    # conditional one that is inactive for the defaults is not in
+    # ``hp.values``, but GridSearchCV may still set it).
+    space: dict[str, Any] = {}
+    for item in hp.space:
+        if item.name not in space:
+            space[item.name] = hp.values.get(item.name, item.default)
     with contextlib.suppress(TypeError):
         _HYPERMODEL_SPACES[hypermodel] = space
     return dict(space)
@@ -214,184 +369,11 @@ def _build_spec(build_fn: Any, own_names: frozenset[str]) -> _BuildSpec:
 # --------------------------------------------------------------------------
 
 
-def _tf_module() -> Any:
-    """TensorFlow if it is already imported (never import it just for this)."""
-    import sys
-
-    return sys.modules.get("tensorflow")
-
-
-def _tf_global_seed() -> Any:
-    tf = _tf_module()
-    if tf is None:
-        return None
-    try:
-        from tensorflow.python.eager import context
-
-        return context.global_seed()
-    except Exception:  # pragma: no cover - private API moved
-        return None
-
-
-def _keras_global_attribute(name: str) -> Any:
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # pragma: no cover - private API moved
-        return None
-    return global_state.get_global_attribute(name)
-
-
-def _set_keras_global_attribute(name: str, value: Any) -> None:
-    with contextlib.suppress(ImportError):
-        from keras.src.backend.common import global_state
-
-        global_state.set_global_attribute(name, value)
-
-
-@contextlib.contextmanager
-def _fresh_session(seed: int | None, *, clear: bool) -> Iterator[None]:
-    """Clear Keras' session, seed every generator, restore them all afterwards.
-
-    ``keras.utils.set_random_seed`` seeds Python's ``random``, NumPy's global
-    generator, TensorFlow's global seed (when TensorFlow is loaded) and
-    Keras' own seed. Each one is saved first and put back on exit, so a
-    seeded fit never changes the randomness of code that runs after it (the
-    SciKeras leak: a seeded fit left determinism switched on for the whole
-    process). Keras' global seed also survives ``clear_session``.
-    """
-    import keras
-
-    keras_seed = _keras_global_attribute("global_random_seed")
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    tf_seed = _tf_global_seed()
-    torch_state = None
-    if seed is not None and keras.backend.backend() == "torch":
-        import torch
-
-        torch_state = torch.random.get_rng_state()
-    if clear:
-        # free_memory=True runs a full gc.collect(): Keras models are full of
-        # reference cycles, and the previous model must really be gone.
-        keras.backend.clear_session(free_memory=True)
-        _set_keras_global_attribute("global_random_seed", keras_seed)
-    if seed is None:
-        yield
-        return
-    keras.utils.set_random_seed(int(seed))
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        tf = _tf_module()
-        if tf is not None:
-            tf.random.set_seed(tf_seed)
-        if torch_state is not None:
-            import torch
-
-            torch.random.set_rng_state(torch_state)
-        _set_keras_global_attribute("global_random_seed", keras_seed)
-        _set_keras_global_attribute("global_seed_generator", None)
-
-
-def _polymorphic_functions(function: Any, depth: int = 0) -> Iterator[Any]:
-    """Yield the ``tf.function`` objects a Keras train/test/predict function uses.
-
-    Keras wraps its ``tf.function`` objects in plain Python closures
-    (``multi_step_on_iterator`` calling ``one_step_on_data``), so the closures
-    are walked, a few levels deep.
-    """
-    tf = _tf_module()
-    if tf is None or depth > 4:
-        return
-    if isinstance(function, tf.types.experimental.PolymorphicFunction):
-        yield function
-        function = getattr(function, "_python_function", None)
-    if not isinstance(function, types.FunctionType):
-        return
-    for cell in function.__closure__ or ():
-        try:
-            value = cell.cell_contents
-        except ValueError:  # empty cell
-            continue
-        if isinstance(
-            value, (types.FunctionType, tf.types.experimental.PolymorphicFunction)
-        ):
-            yield from _polymorphic_functions(value, depth + 1)
-
-
-def _release_traced_graphs(model: Any) -> None:
-    """Free the TensorFlow graphs traced for ``model``'s train/test/predict steps.
-
-    TensorFlow frees a traced ``FuncGraph`` through a deleter owned by its
-    ``ConcreteFunction``; for functions traced by an ordinary call (Keras'
-    ``one_step_on_data`` inside ``multi_step_on_iterator``) that deleter is
-    switched off, and the graph's Python objects form cycles through C++
-    objects that ``gc`` cannot traverse. Together with the custom-gradient
-    registry (see :func:`_forget_custom_gradients`) this kept every fit's
-    graphs, their operations and the functions they register in the eager
-    context alive. Only graphs whose deleter is switched off are dismantled;
-    the others are freed by TensorFlow itself.
-    """
-    tf = _tf_module()
-    if tf is None:
-        return
-    try:
-        from tensorflow.python.framework import func_graph as func_graph_module
-    except ImportError:  # pragma: no cover - private API moved
-        return
-    for attribute in ("train_function", "test_function", "predict_function"):
-        function = getattr(model, attribute, None)
-        if function is None:
-            continue
-        for polymorphic in _polymorphic_functions(function):
-            lister = getattr(polymorphic, "_list_all_concrete_functions", None)
-            if lister is None:
-                continue
-            for concrete in lister():
-                collector = getattr(concrete, "_garbage_collector", None)
-                if collector is not None and getattr(collector, "_func_graph", None):
-                    continue  # TensorFlow will dismantle this one itself
-                with contextlib.suppress(Exception):
-                    func_graph_module.dismantle_func_graph(concrete.graph)
-        with contextlib.suppress(AttributeError):
-            setattr(model, attribute, None)
-
-
-def _custom_gradient_names() -> set[str] | None:
-    """Names in TensorFlow's gradient registry made by ``tf.custom_gradient``."""
-    if _tf_module() is None:
-        return None
-    try:
-        from tensorflow.python.framework import ops
-    except ImportError:  # pragma: no cover - private API moved
-        return None
-    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):
-        return None
-    return {name for name in registry if str(name).startswith("CustomGradient-")}
-
-
-def _forget_custom_gradients(before: set[str] | None) -> None:
-    """Unregister the custom gradients registered since ``before`` was taken.
-
-    Tracing an op wrapped in ``tf.custom_gradient`` (Keras' TensorFlow
-    backend uses some in its train step) registers a gradient function under
-    a fresh ``CustomGradient-<uid>`` name in a process-wide registry and never
-    removes it. The function's closure holds tensors of the traced graph, so
-    every fit kept its whole train-step graph alive (about 2 MB for a small
-    dense model). Once the fit is over and its step functions are discarded,
-    nothing looks those names up again.
-    """
-    if before is None:
-        return
-    from tensorflow.python.framework import ops
-
-    registry = ops._gradient_registry._registry
-    for name in [n for n in list(registry) if n not in before]:
-        if str(name).startswith("CustomGradient-"):
-            registry.pop(name, None)
+# Shared with the tuners' trials: tunekit._seeding and tunekit._keras_memory.
+_fresh_session = fresh_session
+_release_traced_graphs = release_traced_graphs
+_custom_gradient_names = custom_gradient_names
+_forget_custom_gradients = forget_custom_gradients
 
 
 # --------------------------------------------------------------------------
@@ -518,6 +500,8 @@ class _KerasEstimatorBase(BaseEstimator):
 
     # Names of this estimator's own parameters (the rest go to the build fn).
     _own_parameters: tuple[str, ...] = ()
+    # Keras arguments ``fit`` takes per call (see ``_FIT_ARGUMENTS``).
+    _fit_arguments: tuple[str, ...] = _FIT_ARGUMENTS
 
     # Fitted attributes (annotations only: they exist after `fit`).
     model_: Any
@@ -561,27 +545,61 @@ class _KerasEstimatorBase(BaseEstimator):
         An unusable ``build_fn`` is reported by ``fit``, not by ``get_params``
         or ``set_params``, so that scikit-learn can always clone the estimator.
         """
-        if self.build_fn is None or not (
-            callable(self.build_fn) or callable(getattr(self.build_fn, "build", None))
+        build_fn = self._build_function()
+        if build_fn is None or not (
+            callable(build_fn) or callable(getattr(build_fn, "build", None))
         ):
             return None
-        return _build_spec(self.build_fn, self._own_names())
+        return _build_spec(build_fn, self._own_names())
+
+    def _build_function(self) -> Any:
+        """``build_fn``, or this object's own ``__call__`` when it is None.
+
+        As with the old Keras wrapper, a subclass that defines ``__call__``
+        can leave ``build_fn=None``: its ``__call__`` builds the model.
+        """
+        if self.build_fn is not None:
+            return self.build_fn
+        if _defines_call(type(self)):
+            return self.__call__
+        return None
+
+    @classmethod
+    def _keras_parameter_names(cls) -> frozenset[str]:
+        """Keras fit/predict arguments that may be estimator parameters too."""
+        return frozenset((*cls._fit_arguments, *_PREDICT_ARGUMENTS)) - cls._own_names()
+
+    def _keras_parameters(self) -> dict[str, Any]:
+        """Keras arguments given to the constructor or ``set_params``."""
+        names = self._keras_parameter_names()
+        return {k: v for k, v in self._build_params.items() if k in names}
 
     def _check_build_param_names(
         self, names: Mapping[str, Any], *, eager_only: bool = False
     ) -> None:
         """Raise for a name the build function does not take (did-you-mean)."""
-        if not names or self.build_fn is None:
+        build_fn = self._build_function()
+        if not names or build_fn is None:
             return
-        if eager_only and not inspect.isfunction(self.build_fn):
+        if eager_only and not (
+            inspect.isfunction(build_fn)
+            or inspect.ismethod(build_fn)
+            or (callable(build_fn) and not hasattr(build_fn, "build"))
+        ):
             return  # HyperModels are inspected lazily (that means building one)
         spec = self._spec()
         if spec is None or spec.accepts_any:
             return
-        accepted = set(spec.names)
+        accepted = set(spec.names) | self._keras_parameter_names()
         for name in names:
             if name in accepted:
                 continue
+            if name in _RENAMED_ARGUMENTS:
+                raise InvalidParameterError(
+                    f"`{name}` was renamed `{_RENAMED_ARGUMENTS[name]}` in Keras 2: "
+                    f"pass `{_RENAMED_ARGUMENTS[name]}=...`. "
+                    f"Received: {name}={names[name]!r}"
+                )
             if name in _DATA_ARGUMENTS:
                 raise invalid_parameter(
                     name,
@@ -594,8 +612,8 @@ class _KerasEstimatorBase(BaseEstimator):
             hint = did_you_mean(name, candidates)
             raise InvalidParameterError(
                 f"{type(self).__name__} got parameter {name!r}, which is neither "
-                f"one of its own parameters nor an argument of build_fn "
-                f"{_describe(self.build_fn)}.{hint} Valid parameters: "
+                f"one of its own parameters, a Keras fit/predict argument nor an "
+                f"argument of build_fn {_describe(build_fn)}.{hint} Valid parameters: "
                 f"{candidates}. Received: {name}={names[name]!r}"
             )
 
@@ -673,6 +691,13 @@ class _KerasEstimatorBase(BaseEstimator):
             build_params = self.__dict__.get("_build_params")
             if build_params is not None and name in build_params:
                 return build_params[name]
+        if name in ("model", "history"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet: "
+                f"`.{name}` exists after `fit`."
+            )
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r}"
         )
@@ -682,18 +707,42 @@ class _KerasEstimatorBase(BaseEstimator):
         tags.input_tags.three_d_array = True
         return tags
 
+    # -- the old Keras wrapper's read-only names ------------------------------
+
+    @property
+    def model(self) -> Any:
+        """The trained ``keras.Model``: ``model_`` under the old wrapper's name.
+
+        Read-only; it exists after ``fit``.
+        """
+        check_is_fitted(self, "model_")
+        return self.model_
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras' training history, ``history_`` (``{"loss": [...], ...}``).
+
+        ``fit`` returns the estimator (scikit-learn's contract), so code
+        written for the old wrapper, whose ``fit`` returned a Keras
+        ``History``, keeps working: ``clf.fit(X, y).history["loss"]``.
+        """
+        check_is_fitted(self, "history_")
+        return self.history_
+
     # -- validation -----------------------------------------------------------
 
     def _check_own_params(self) -> None:
-        if self.build_fn is None:
+        build_fn = self._build_function()
+        if build_fn is None:
             raise invalid_parameter(
                 "build_fn",
                 None,
                 "a function returning a compiled Keras model, or a KerasTuner "
                 "HyperModel",
-                "Pass e.g. `KerasClassifier(build_fn=create_model)`.",
+                "Pass e.g. `KerasClassifier(build_fn=create_model)`, or define "
+                "`__call__` in a subclass.",
             )
-        _build_spec(self.build_fn, self._own_names())  # raises if unusable
+        _build_spec(build_fn, self._own_names())  # raises if unusable
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if (
@@ -760,10 +809,80 @@ class _KerasEstimatorBase(BaseEstimator):
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = validate_data(
-            self, X, reset=False, allow_nd=True, dtype=[np.float32, np.float64]
+            self,
+            X,
+            reset=False,
+            allow_nd=True,
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=0,  # the old wrapper predicted on empty arrays
         )
         self._check_input_shape(X)
         return X
+
+    def _validation_inputs(self, X_val: Any) -> np.ndarray:
+        """Validate the inputs of ``validation_data`` against the training ones."""
+        from sklearn.utils import check_array
+
+        X_val = check_array(
+            X_val,
+            allow_nd=True,
+            dtype=[np.float32, np.float64],
+            input_name="validation_data",
+        )
+        shape = tuple(int(d) for d in X_val.shape[1:])
+        if shape != self.input_shape_:
+            raise InvalidParameterError(
+                f"`validation_data` has samples of shape {shape}, but the training "
+                f"samples (and the model's input) have shape {self.input_shape_}. "
+                "Resize or reshape the validation inputs like the training ones. "
+                f"{received('validation_data[0].shape', X_val.shape)}"
+            )
+        return X_val.astype(_floatx(), copy=False)
+
+    # -- Keras arguments per call ----------------------------------------------
+
+    def _fit_options(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Keras ``fit`` arguments for this call, validated; nothing is modified.
+
+        The estimator's parameters come first, then Keras arguments given to
+        the constructor, then the ones given to this call (``None`` there
+        means "the estimator's value").
+        """
+        _check_call_names(self, "fit", kwargs, self._fit_arguments)
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        options: dict[str, Any] = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "validation_split": self.validation_split,
+            "verbose": self.verbose,
+        }
+        options.update(
+            {k: v for k, v in self._keras_parameters().items() if k in _FIT_ARGUMENTS}
+        )
+        options.update(given)
+        for name, value in options.items():
+            _check_keras_argument(name, value, epochs=options["epochs"])
+        if "callbacks" in given:
+            options["callbacks"] = list(given["callbacks"])  # used as given
+        else:
+            options["callbacks"] = self._fit_callbacks()
+        options["epochs"] = int(options["epochs"])
+        options["batch_size"] = int(options["batch_size"])
+        options["validation_split"] = float(options["validation_split"])
+        return options
+
+    def _predict_options(self, method: str, kwargs: Mapping[str, Any]) -> dict:
+        """Keras ``predict`` arguments for this call, validated."""
+        _check_call_names(self, method, kwargs, _PREDICT_ARGUMENTS)
+        options = {
+            k: v
+            for k, v in self._keras_parameters().items()
+            if k in _PREDICT_ARGUMENTS and v is not None
+        }
+        options.update({k: v for k, v in kwargs.items() if v is not None})
+        for name, value in options.items():
+            _check_keras_argument(name, value)
+        return options
 
     def _check_input_shape(self, X: np.ndarray) -> None:
         shape = tuple(int(d) for d in X.shape[1:])
@@ -784,12 +903,19 @@ class _KerasEstimatorBase(BaseEstimator):
         if missing:
             name = missing[0]
             raise InvalidParameterError(
-                f"build_fn {_describe(self.build_fn)} needs a value for `{name}`, "
+                f"build_fn {_describe(self._build_function())} needs a value for "
+                f"`{name}`, "
                 f"which has no default. Pass it to the estimator, e.g. "
                 f"`{type(self).__name__}(build_fn=..., {name}=...)`. "
                 f"Received: {name}=<missing>"
             )
-        arguments = {**spec.defaults, **self._build_params}
+        keras_names = self._keras_parameter_names()
+        given = {
+            k: v
+            for k, v in self._build_params.items()
+            if k not in keras_names or k in spec.names
+        }
+        arguments = {**spec.defaults, **given}
         data = self._data_values(X)
         for name in spec.data_arguments:
             if name not in data:
@@ -803,7 +929,8 @@ class _KerasEstimatorBase(BaseEstimator):
         return arguments
 
     def _build_model(self, X: np.ndarray) -> Any:
-        spec = _build_spec(self.build_fn, self._own_names())
+        build_fn = self._build_function()
+        spec = _build_spec(build_fn, self._own_names())
         arguments = self._build_arguments(spec, X)
         if spec.hypermodel is not None:
             import keras_tuner
@@ -813,7 +940,7 @@ class _KerasEstimatorBase(BaseEstimator):
                 hp.Fixed(name, value)
             model = spec.hypermodel.build(hp)
         else:
-            model = self.build_fn(**arguments)
+            model = build_fn(**arguments)
         if not (hasattr(model, "fit") and hasattr(model, "compile")):
             raise InvalidParameterError(
                 f"build_fn must return a compiled keras.Model. "
@@ -827,6 +954,7 @@ class _KerasEstimatorBase(BaseEstimator):
                 "`model.compile(optimizer=..., loss=...)` before returning it. "
                 f"Received: an uncompiled {type(model).__name__}"
             )
+        check_model_input(model, X, argname="X")  # images vs. a flat Input
         return model
 
     def _fit_callbacks(self) -> list[Any] | None:
@@ -863,6 +991,8 @@ class _KerasEstimatorBase(BaseEstimator):
         *,
         continue_training: bool,
         make_model: Callable[[], Any],
+        options: dict[str, Any],
+        validation: Callable[[], tuple] | None = None,
     ) -> None:
         seed = self._seed()
         custom_gradients = _custom_gradient_names()
@@ -871,16 +1001,9 @@ class _KerasEstimatorBase(BaseEstimator):
             self.history_ = {}
         with _fresh_session(seed, clear=not continue_training):
             model = self.model_ if continue_training else make_model()
-            history = model.fit(
-                X,
-                targets(),
-                sample_weight=sample_weight,
-                epochs=int(self.epochs),
-                batch_size=int(self.batch_size),
-                validation_split=float(self.validation_split),
-                callbacks=self._fit_callbacks(),
-                verbose=self.verbose,
-            )
+            if validation is not None:
+                options = {**options, "validation_data": validation()}
+            history = model.fit(X, targets(), sample_weight=sample_weight, **options)
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         # The step functions are traced again on demand (warm start); keeping
@@ -890,11 +1013,25 @@ class _KerasEstimatorBase(BaseEstimator):
         model.history = None
         self.model_ = model
 
-    def _predict_raw(self, X: np.ndarray) -> np.ndarray:
+    def _predict_raw(
+        self, X: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> np.ndarray:
         import keras
 
+        options = dict(options or {})
         X = X.astype(keras.config.floatx(), copy=False)
-        batch = max(int(self.batch_size), 256)
+        if options.get("steps") or options.get("callbacks") or options.get("verbose"):
+            # Keras' own predict loop (progress bar, callbacks, steps).
+            raw = self.model_.predict(
+                X,
+                batch_size=int(options.get("batch_size", self.batch_size)),
+                verbose=options.get("verbose", 0),
+                steps=options.get("steps"),
+                callbacks=options.get("callbacks"),
+            )
+            _release_traced_graphs(self.model_)
+            return np.asarray(raw)
+        batch = int(options.get("batch_size") or max(int(self.batch_size), 256))
         outputs = [
             keras.ops.convert_to_numpy(
                 self.model_(X[start : start + batch], training=False)
@@ -908,10 +1045,14 @@ class _KerasEstimatorBase(BaseEstimator):
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
             return None
-        # A copy: the caller's array is never modified.
-        return np.array(
+        if _shape_of(sample_weight):
+            # NaN, infinite, negative or all-zero weights: a tunekit error.
+            check_sample_weight(sample_weight, len(X))
+        weights = np.array(
             _check_sample_weight(sample_weight, X, dtype=np.float32), copy=True
-        )
+        )  # a copy: the caller's array is never modified
+        check_sample_weight(weights, len(X))
+        return weights
 
     # -- pickling ---------------------------------------------------------------
 
@@ -1092,76 +1233,142 @@ class KerasClassifier(ClassifierMixin, _KerasEstimatorBase):
             "n_outputs_": 1,
         }
 
-    def _check_class_weight(self) -> None:
-        weights = self.class_weight
-        if weights is None or (isinstance(weights, str) and weights == "balanced"):
-            return
-        if not isinstance(weights, Mapping):
-            raise invalid_parameter(
-                "class_weight",
-                weights,
-                '"balanced", a dict {class label: weight} or None',
-                "Turn an array from compute_class_weight into a dict with "
-                "`dict(zip(classes, weights))`.",
+    def _label_indices(self, y: Any, argname: str) -> np.ndarray:
+        """Class indices of labels (or one-hot rows) against ``classes_``."""
+        if _is_label_matrix(y):
+            rows = np.asarray(y)
+            indices = _one_hot_indices(rows, argname)
+            if rows.shape[1] != self.n_classes_:
+                raise InvalidParameterError(
+                    f"`{argname}` has one-hot rows of {rows.shape[1]} columns, but "
+                    f"the model has {self.n_classes_} classes. "
+                    f"{received(argname + '.shape', rows.shape)}"
+                )
+            return indices
+        labels = column_or_1d(np.asarray(y), warn=True)
+        known = np.isin(labels, self.classes_)
+        if not known.all():
+            unseen = sorted({str(v) for v in labels[~known]})[:10]
+            raise InvalidParameterError(
+                f"`{argname}` has labels that are not classes of y: {unseen}; the "
+                f"classes are {self.classes_.tolist()!r}. "
+                f"{received(argname, _shown(labels))}"
             )
-        unknown = [key for key in weights if key not in set(self.classes_.tolist())]
-        if unknown:
-            raise invalid_parameter(
-                "class_weight",
-                weights,
-                "keyed by the class labels of y",
-                f"{unknown!r} are not classes of y; the classes are "
-                f"{self.classes_.tolist()!r}.",
-            )
+        return np.searchsorted(self.classes_, labels)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasClassifier:
+    def _validation_for_fit(self, validation_data: Any) -> Callable[[], tuple] | None:
+        """Check ``validation_data`` now; encode its labels once the model exists."""
+        if validation_data is None:
+            return None
+        X_val, y_val, w_val = _unpack_validation(validation_data)
+        X_val = self._validation_inputs(X_val)
+        indices = self._label_indices(y_val, "validation_data")
+        _check_same_length(X_val, indices)
+        w_val = check_sample_weight(
+            w_val, len(X_val), argname="validation_data (sample weights)"
+        )
+
+        def validation() -> tuple:
+            encoded = _encode_classes(indices, self._encoding, self.n_classes_)
+            if w_val is None:
+                return (X_val, encoded)
+            return (X_val, encoded, w_val.astype(np.float32))
+
+        return validation
+
+    def _class_sample_weights(
+        self, class_weight: Any, indices: np.ndarray
+    ) -> np.ndarray | None:
+        present = self.classes_[np.unique(indices)].tolist()
+        class_weight = check_label_class_weight(
+            class_weight, self.classes_.tolist(), present=present, stacklevel=4
+        )
+        if class_weight is None:
+            return None
+        if isinstance(class_weight, str):  # "balanced"
+            return compute_sample_weight("balanced", indices).astype(np.float32)
+        table = np.array(
+            [class_weight[label] for label in self.classes_.tolist()], dtype=np.float32
+        )
+        return table[indices]
+
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
+    ) -> KerasClassifier:
         """Build a fresh model (unless ``warm_start``) and train it.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Training inputs: feature rows or images ``(N, H, W, C)``.
-        y : array-like of shape (n_samples,)
-            Class labels of any type (integers, strings, ...).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels of any type (integers, strings, ...), or one-hot
+            rows (then ``classes_`` is ``0 .. n_classes - 1``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; never modified.
+            Per-sample weights; never modified. NaN, infinite, negative or
+            all-zero weights raise :class:`~tunekit.InvalidParameterError`.
+        **fit_params
+            Keras ``fit`` arguments for this call only: ``epochs``,
+            ``batch_size``, ``verbose``, ``callbacks`` (used as given),
+            ``validation_split``, ``validation_data`` (labels as in ``y``),
+            ``shuffle``, ``class_weight``, ``initial_epoch``,
+            ``steps_per_epoch``, ``validation_steps``,
+            ``validation_batch_size``, ``validation_freq``. They override the
+            estimator's parameters for this call; scikit-learn passes them on
+            from ``GridSearchCV(...).fit(X, y, callbacks=[...])``.
 
         Returns
         -------
         self : KerasClassifier
-            The fitted estimator.
+            The fitted estimator; ``self.history`` is Keras' history.
         """
         self._check_own_params()
+        options = self._fit_options(fit_params)
+        class_weight = options.pop("class_weight", self.class_weight)
+        validation_data = options.pop("validation_data", None)
         continue_training = bool(self.warm_start) and hasattr(self, "model_")
-        X, y = self._validate_X_y(X, y, reset=not continue_training, multi_output=False)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if continue_training:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
+        one_hot = _is_label_matrix(y)
+        X, y = self._validate_X_y(
+            X, y, reset=not continue_training, multi_output=one_hot
+        )
+        if one_hot:
+            indices: np.ndarray = _one_hot_indices(np.asarray(y), "y")
+            if continue_training and y.shape[1] != self.n_classes_:
                 raise ValueError(
-                    f"warm_start=True cannot learn new classes {unseen.tolist()!r}; "
-                    f"the model was built for {self.classes_.tolist()!r}."
+                    f"y has one-hot rows of {y.shape[1]} columns, but the "
+                    f"warm-started model has {self.n_classes_} classes."
                 )
-            indices: np.ndarray = np.searchsorted(self.classes_, y)
+            if not continue_training:
+                self.classes_ = np.arange(y.shape[1])
+                self.n_classes_ = int(y.shape[1])
         else:
-            classes, indices = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"y has only one class ({classes[0]!r}); a classifier needs "
-                    "samples of at least 2 classes."
-                )
-            self.classes_ = classes
-            self.n_classes_ = len(classes)
-        self._check_class_weight()
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            if continue_training:
+                unseen = np.setdiff1d(np.unique(y), self.classes_)
+                if unseen.size:
+                    raise ValueError(
+                        f"warm_start=True cannot learn new classes "
+                        f"{unseen.tolist()!r}; the model was built for "
+                        f"{self.classes_.tolist()!r}."
+                    )
+                indices = np.searchsorted(self.classes_, y)
+            else:
+                classes, indices = np.unique(y, return_inverse=True)
+                if len(classes) < 2:
+                    raise ValueError(
+                        f"y has only one class ({classes[0]!r}); a classifier "
+                        "needs samples of at least 2 classes."
+                    )
+                self.classes_ = classes
+                self.n_classes_ = len(classes)
         weights = self._sample_weight(sample_weight, X)
-        if self.class_weight is not None:
-            class_weights = compute_sample_weight(self.class_weight, y).astype(
-                np.float32
-            )
+        class_weights = self._class_sample_weights(class_weight, indices)
+        if class_weights is not None:
             weights = class_weights if weights is None else weights * class_weights
         if weights is not None and np.all(weights == 1):
             weights = None
+        validation = self._validation_for_fit(validation_data)
         X = X.astype(_floatx(), copy=False)
 
         def make_model() -> Any:
@@ -1182,46 +1389,134 @@ class KerasClassifier(ClassifierMixin, _KerasEstimatorBase):
             weights,
             continue_training=continue_training,
             make_model=make_model,
+            options=options,
+            validation=validation,
         )
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def _proba(self, X: Any, method: str, kwargs: Mapping[str, Any]) -> np.ndarray:
+        options = self._predict_options(method, kwargs)
+        X = self._validate_X(X)
+        if not len(X):
+            return np.empty((0, self.n_classes_))
+        return _probabilities(self._predict_raw(X, options), self._encoding)
+
+    def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Class probabilities, one column per entry of ``classes_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Inputs shaped like the training inputs.
+        **kwargs
+            Keras ``predict`` arguments: ``batch_size``, ``verbose``,
+            ``steps``, ``callbacks``.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to 1. A one-unit sigmoid head gives two columns.
         """
-        X = self._validate_X(X)
-        return _probabilities(self._predict_raw(X), self._encoding)
+        return self._proba(X, "predict_proba", kwargs)
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Predicted class labels (the original labels, e.g. strings).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Inputs shaped like the training inputs.
+        **kwargs
+            Keras ``predict`` arguments: ``batch_size``, ``verbose``,
+            ``steps``, ``callbacks``.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
-            One label from ``classes_`` per sample.
+            One label from ``classes_`` per sample (class indices when ``y``
+            was one-hot).
         """
-        probabilities = self.predict_proba(X)
+        probabilities = self._proba(X, "predict", kwargs)
         return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> float:
+        """Mean accuracy on ``(X, y)``, as scikit-learn's classifiers score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs shaped like the training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            True labels, or one-hot rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        **kwargs
+            Keras ``predict`` arguments: ``batch_size``, ``verbose``,
+            ``steps``, ``callbacks``.
+
+        Returns
+        -------
+        score : float
+            The fraction of correctly classified samples (weighted). Unlike
+            the old wrapper, it needs no ``accuracy`` metric in ``compile``.
+        """
+        from sklearn.metrics import accuracy_score
+
+        check_is_fitted(self, "model_")
+        if _is_label_matrix(y):
+            y = self.classes_[self._label_indices(y, "y")]
+        predictions = self.classes_[np.argmax(self._proba(X, "score", kwargs), axis=1)]
+        return float(accuracy_score(y, predictions, sample_weight=sample_weight))
 
 
 def _floatx() -> str:
     import keras
 
     return keras.config.floatx()
+
+
+def _shape_of(values: Any) -> tuple[int, ...]:
+    """Shape of array-likes without numpy functions (``_NotAnArray`` refuses them)."""
+    shape = getattr(values, "shape", None)
+    if shape is None:
+        try:
+            shape = np.asarray(values).shape
+        except Exception:  # ragged lists: let validation report them
+            return ()
+    return tuple(shape)
+
+
+def _is_label_matrix(y: Any) -> bool:
+    """True for 2-D targets with several columns (one-hot rows or worse)."""
+    shape = _shape_of(y)
+    return len(shape) == 2 and shape[1] > 1
+
+
+def _one_hot_indices(rows: np.ndarray, argname: str) -> np.ndarray:
+    """Class index of each one-hot row; a clear error for anything else."""
+    numeric = rows.dtype.kind in "biuf"
+    if not (numeric and np.isin(rows, (0, 1)).all() and np.all(rows.sum(axis=1) == 1)):
+        example = rows[0].tolist() if len(rows) else []
+        raise InvalidParameterError(
+            f"`{argname}` has shape {rows.shape}: KerasClassifier takes one label "
+            "per sample, as class labels of shape (n_samples,) or as one-hot rows "
+            "(a single 1 per row). Multi-label or soft targets are not "
+            f"supported. Received: {argname} with rows like {example!r}"
+        )
+    return np.argmax(rows, axis=1)
+
+
+def _unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
+    parts = [*validation_data, None]
+    return parts[0], parts[1], parts[2]
+
+
+def _check_same_length(X_val: np.ndarray, y_val: Any) -> None:
+    if len(X_val) != len(y_val):
+        raise InvalidParameterError(
+            f"`validation_data` has {len(X_val)} inputs but {len(y_val)} labels. "
+            f"Received: validation_data with lengths ({len(X_val)}, {len(y_val)})"
+        )
 
 
 def _check_model_labels(model: Any, y: Any) -> None:
@@ -1302,6 +1597,9 @@ class KerasRegressor(RegressorMixin, _KerasEstimatorBase):
         "warm_start",
     )
 
+    # ``class_weight`` is a classifier's argument.
+    _fit_arguments = tuple(name for name in _FIT_ARGUMENTS if name != "class_weight")
+
     n_outputs_: int
     _y_ndim: int
 
@@ -1313,7 +1611,30 @@ class KerasRegressor(RegressorMixin, _KerasEstimatorBase):
     def _data_values(self, X: np.ndarray) -> dict[str, Any]:
         return {**super()._data_values(X), "n_outputs_": self.n_outputs_}
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasRegressor:
+    def _validation_for_fit(self, validation_data: Any) -> Callable[[], tuple] | None:
+        if validation_data is None:
+            return None
+        X_val, y_val, w_val = _unpack_validation(validation_data)
+        X_val = self._validation_inputs(X_val)
+        y_val = np.asarray(y_val, dtype=_floatx())
+        y_val = y_val.reshape(len(y_val), -1)
+        _check_same_length(X_val, y_val)
+        if y_val.shape[1] != self.n_outputs_:
+            raise InvalidParameterError(
+                f"`validation_data` has {y_val.shape[1]} target columns, but y "
+                f"has {self.n_outputs_}. "
+                f"{received('validation_data[1].shape', y_val.shape)}"
+            )
+        w_val = check_sample_weight(
+            w_val, len(X_val), argname="validation_data (sample weights)"
+        )
+        if w_val is None:
+            return lambda: (X_val, y_val)
+        return lambda: (X_val, y_val, w_val.astype(np.float32))
+
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
+    ) -> KerasRegressor:
         """Build a fresh model (unless ``warm_start``) and train it.
 
         Parameters
@@ -1323,14 +1644,21 @@ class KerasRegressor(RegressorMixin, _KerasEstimatorBase):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Numeric targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; never modified.
+            Per-sample weights; never modified. NaN, infinite, negative or
+            all-zero weights raise :class:`~tunekit.InvalidParameterError`.
+        **fit_params
+            Keras ``fit`` arguments for this call only (``epochs``,
+            ``batch_size``, ``callbacks``, ``validation_data``, ...; see
+            :meth:`KerasClassifier.fit`; ``class_weight`` is refused).
 
         Returns
         -------
         self : KerasRegressor
-            The fitted estimator.
+            The fitted estimator; ``self.history`` is Keras' history.
         """
         self._check_own_params()
+        options = self._fit_options(fit_params)
+        validation_data = options.pop("validation_data", None)
         continue_training = bool(self.warm_start) and hasattr(self, "model_")
         X, y = self._validate_X_y(X, y, reset=not continue_training, multi_output=True)
         y = np.asarray(y, dtype=_floatx())
@@ -1346,6 +1674,7 @@ class KerasRegressor(RegressorMixin, _KerasEstimatorBase):
         weights = self._sample_weight(sample_weight, X)
         if weights is not None and np.all(weights == 1):
             weights = None
+        validation = self._validation_for_fit(validation_data)
         X = X.astype(_floatx(), copy=False)
         self._fit_keras(
             X,
@@ -1353,22 +1682,67 @@ class KerasRegressor(RegressorMixin, _KerasEstimatorBase):
             weights,
             continue_training=continue_training,
             make_model=lambda: self._build_model(X),
+            options=options,
+            validation=validation,
         )
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
+    def _predict_values(
+        self, X: Any, method: str, kwargs: Mapping[str, Any]
+    ) -> np.ndarray:
+        options = self._predict_options(method, kwargs)
+        X = self._validate_X(X)
+        if not len(X):
+            raw = np.empty((0, self.n_outputs_))
+        else:
+            raw = np.asarray(self._predict_raw(X, options), dtype=np.float64)
+            raw = raw.reshape(len(raw), -1)
+        return raw.ravel() if self._y_ndim == 1 else raw
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Predicted targets.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Inputs shaped like the training inputs.
+        **kwargs
+            Keras ``predict`` arguments: ``batch_size``, ``verbose``,
+            ``steps``, ``callbacks``.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Float64 predictions, 1-D when ``y`` was 1-D in ``fit``.
         """
-        X = self._validate_X(X)
-        raw = np.asarray(self._predict_raw(X), dtype=np.float64).reshape(len(X), -1)
-        return raw.ravel() if self._y_ndim == 1 else raw
+        return self._predict_values(X, "predict", kwargs)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> float:
+        """Coefficient of determination R² of the predictions, as scikit-learn's.
+
+        The old Keras wrapper returned minus the loss here; R² is what
+        ``GridSearchCV`` and every scikit-learn regressor use (higher is
+        better, 1.0 is perfect). For the loss, pass ``scoring=`` (e.g.
+        ``"neg_mean_squared_error"``) or call ``est.model.evaluate``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs shaped like the training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        **kwargs
+            Keras ``predict`` arguments: ``batch_size``, ``verbose``,
+            ``steps``, ``callbacks``.
+
+        Returns
+        -------
+        score : float
+            R² (averaged uniformly over outputs).
+        """
+        from sklearn.metrics import r2_score
+
+        predictions = self._predict_values(X, "score", kwargs)
+        return float(r2_score(y, predictions, sample_weight=sample_weight))

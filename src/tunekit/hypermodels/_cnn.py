@@ -410,6 +410,23 @@ def _override(spec: _Spec, value: Any, max_blocks: int) -> _Spec:
     raise _override_error(name, value, "a tuple, a list or a single value")
 
 
+def _block_index(name: str) -> int | None:
+    """``k`` for a per-block hyperparameter ``filters_k``, else None."""
+    prefix, _, number = name.rpartition("_")
+    if prefix == "filters" and number.isdigit():
+        return int(number)
+    return None
+
+
+def _possible_values(spec: _Spec) -> list[Any]:
+    """Every value an integer spec can take (for conditional scopes)."""
+    kw = spec.kwargs
+    if spec.method == "Int":
+        step = kw.get("step") or 1
+        return list(range(int(kw["min_value"]), int(kw["max_value"]) + 1, int(step)))
+    return _values_of(spec)
+
+
 def _values_of(spec: _Spec) -> list[Any]:
     """Lowest and highest value a spec can produce (all values for choices)."""
     kw = spec.kwargs
@@ -573,9 +590,33 @@ padding, name
         """Register every hyperparameter in ``hp``; return ``{name: value}``.
 
         Values already present in ``hp`` (set by a tuner, by ``hp.Fixed`` or
-        by assigning ``hp.values[name]``) are kept.
+        by assigning ``hp.values[name]``) are kept. In the default preset,
+        ``filters_k`` is registered in a KerasTuner conditional scope, active
+        only when ``conv_blocks >= k``: it is part of ``hp.space`` but has no
+        value (``None`` here, absent from ``hp.values``) while inactive, so
+        the oracles never sample it and trials never record phantom values.
         """
-        return {name: spec.register(hp) for name, spec in self._specs.items()}
+        values = {}
+        for name, spec in self._specs.items():
+            parents = self._active_for(name)
+            if parents is None:
+                values[name] = spec.register(hp)
+                continue
+            with hp.conditional_scope("conv_blocks", parents):
+                values[name] = spec.register(hp)
+        return values
+
+    def _active_for(self, name: str) -> list[int] | None:
+        """The ``conv_blocks`` values that use hyperparameter ``name`` (or None).
+
+        ``None`` means "always active": every hyperparameter except the
+        per-block ones of the default preset.
+        """
+        block = _block_index(name)
+        if self.preset != "default" or block is None:
+            return None
+        blocks = _possible_values(self._specs["conv_blocks"])
+        return [value for value in blocks if value >= block]
 
     # -- building ------------------------------------------------------------
 
@@ -634,8 +675,11 @@ padding, name
         pool = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}
         for i in range(1, values["conv_blocks"] + 1):
             filters = values.get(f"filters_{i}")
-            if filters is None:  # a caller fixed conv_blocks above the space
-                filters = hp.Int(f"filters_{i}", 16, 128, step=16, default=64)
+            if filters is None:  # a caller fixed conv_blocks outside the space
+                spec = self._specs.get(f"filters_{i}") or _int(
+                    f"filters_{i}", 16, 128, step=16, default=64
+                )
+                filters = spec.register(hp)  # unconditional: this model uses it
             x = keras.layers.Conv2D(
                 filters,
                 kernel,

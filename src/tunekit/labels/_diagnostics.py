@@ -40,6 +40,15 @@ class LabelReport:
         Number of samples per class.
     source : str
         Where the labels came from.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> report = tunekit.label_report([0, 1, 1, 1])
+    >>> report.counts, report.n_classes, report.majority_class
+    ((1, 3), 2, 1)
+    >>> report.proportions
+    (0.25, 0.75)
     """
 
     class_names: tuple[Any, ...]
@@ -225,6 +234,13 @@ class CollapseDiagnosis:
         Likely causes, most likely first, each with a suggested fix.
     labels : LabelReport
         Class counts of the true labels.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> diagnosis = tunekit.diagnose_collapse([0, 1, 1, 1], [1, 1, 1, 1])
+    >>> bool(diagnosis), diagnosis.dominant_class, diagnosis.accuracy
+    (True, 1, 0.75)
     """
 
     collapsed: bool
