@@ -1,9 +1,15 @@
-"""The README's tour runs as written: every ```python block, in order."""
+"""The README's tour and every page under docs/ run as written.
+
+Every ```python block of a page runs in order, in one Python session per page,
+in a fresh temporary working directory.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -33,3 +39,80 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     assert "val_accuracy" in out  # the objective typo names the valid key
     assert (tmp_path / "runs" / "tour").is_dir()
     assert (tmp_path / "digits_png" / "9").is_dir()
+
+
+# --- every page under docs/: its Python blocks run in order, one session per page
+
+DOCS = README.parent / "docs"
+#: Fence languages that are shown, never run (shell sessions, output, config).
+NOT_RUN = frozenset({"bash", "console", "text", "yaml", "toml", "json", "html"})
+FENCE = re.compile(r"^```(\S*)", flags=re.MULTILINE)
+
+
+#: Pages whose examples run real searches for a minute or more (several
+#: tuners, n_jobs processes): run with ``-m slow``; all others by default.
+SLOW_PAGES = frozenset(
+    {
+        "estimators.md",
+        "tuners.md",
+        "guides/best-objective-never-updates.md",
+        "guides/gridsearchcv-keras.md",
+        "guides/hyperband-image-folder.md",
+        "guides/random-vs-bayesian.md",
+        "guides/retrain-best-model.md",
+    }
+)
+
+
+def _doc_pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def _pages_with_code() -> list[Path]:
+    return [page for page in _doc_pages() if _python_blocks(page.read_text())]
+
+
+def _run_page(page: Path) -> dict[str, object]:
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for index, block in enumerate(_python_blocks(page.read_text())):
+        name = f"{page.relative_to(README.parent)} python block {index + 1}"
+        exec(compile(block, name, "exec"), namespace)
+    return namespace
+
+
+def _fence_languages(text: str) -> list[str]:
+    # Every other ``` line opens a block; the ones between close them.
+    return FENCE.findall(text)[0::2]
+
+
+def _page_params() -> list[object]:
+    params = []
+    for page in _pages_with_code():
+        name = str(page.relative_to(DOCS))
+        marks = [pytest.mark.slow] if name in SLOW_PAGES else []
+        params.append(pytest.param(page, id=name, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("page", _page_params())
+def test_docs_page_runs_as_written(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    _run_page(page)
+
+
+@pytest.mark.parametrize(
+    "page", [README, *_doc_pages()], ids=lambda p: str(p.relative_to(README.parent))
+)
+def test_every_code_block_says_whether_it_runs(page):
+    languages = _fence_languages(page.read_text())
+    unknown = [lang for lang in languages if lang != "python" and lang not in NOT_RUN]
+    assert not unknown, (
+        f"{page.name}: fence every code block as ```python (run by the tests) or "
+        f"one of {sorted(NOT_RUN)} (shown only); found {unknown}"
+    )
+
+
+def test_slow_pages_exist():
+    missing = [name for name in SLOW_PAGES if not (DOCS / name).is_file()]
+    assert not missing

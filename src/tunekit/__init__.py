@@ -19,10 +19,12 @@ import importlib
 from typing import Any
 
 from tunekit._errors import (
+    CorruptProjectError,
     ImageDirectoryError,
     InvalidParameterError,
     LabelMismatchError,
     ObjectiveError,
+    ProjectLockedError,
     SearchFailedError,
     StaleProjectError,
     TunekitError,
@@ -40,12 +42,21 @@ _LAZY_EXPORTS: dict[str, str] = {
     "validate_objective": "tunekit.tuners._objective",
     "metric_direction": "tunekit.tuners._objective",
     "hyperband": "tunekit.tuners._tuners",
+    "Hyperband": "tunekit.tuners._tuners",
+    "BayesianOptimization": "tunekit.tuners._tuners",
+    "RandomSearch": "tunekit.tuners._tuners",
     "bayesian_optimization": "tunekit.tuners._tuners",
     "random_search": "tunekit.tuners._tuners",
     "hyperband_schedule": "tunekit.tuners._schedule",
     "HyperbandSchedule": "tunekit.tuners._schedule",
     "summarize": "tunekit.tuners._summary",
     "SearchSummary": "tunekit.tuners._summary",
+    # pruning, refit (cross-validation and fit hyperparameters are keywords)
+    "Pruning": "tunekit.tuners._pruning",
+    "MedianPruning": "tunekit.tuners._pruning",
+    "PruningHistory": "tunekit.tuners._pruning",
+    "refit_best": "tunekit.tuners._refit",
+    "load_class_names": "tunekit.tuners._refit",
     # scikit-learn estimators
     "KerasClassifier": "tunekit.estimators._estimators",
     "KerasRegressor": "tunekit.estimators._estimators",
@@ -53,6 +64,9 @@ _LAZY_EXPORTS: dict[str, str] = {
     "flow_from_directory": "tunekit.data._image_iterator",
     "DirectoryIterator": "tunekit.data._image_iterator",
     "ImageDataGenerator": "tunekit.data._image_iterator",
+    "NumpyArrayIterator": "tunekit.data._array_iterator",
+    "DataFrameIterator": "tunekit.data._dataframe_iterator",
+    "Iterator": "tunekit.data._iterator",
     "check_same_classes": "tunekit.data._image_iterator",
     "image_dataset_from_directory": "tunekit.data._tf_data",
     # class weights and label diagnostics
@@ -66,10 +80,12 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "CorruptProjectError",
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
     "ObjectiveError",
+    "ProjectLockedError",
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",

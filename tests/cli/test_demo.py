@@ -176,3 +176,57 @@ def test_module_import_is_light_and_help_works():
     assert result.returncode == 0, result.stderr
     assert "--overwrite" in result.stdout
     assert "--tuner {hyperband,bayesian,random}" in result.stdout
+
+
+def _completed_trials(project: Path) -> int:
+    return sum(
+        json.loads(p.read_text())["status"] == "COMPLETED"
+        for p in project.glob("trial_*/trial.json")
+    )
+
+
+@pytest.mark.slow  # two real demo processes
+def test_ctrl_c_ends_with_one_line_exit_130_and_rerun_resumes(tmp_path):
+    import signal
+
+    command = [
+        sys.executable, "-m", "tunekit", "demo", "--tuner", "random",
+        "--max-trials", "3", "--max-epochs", "1", "--directory", str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    seen = []
+    for line in child.stdout:  # the first trial's line: the search is running
+        seen.append(line)
+        if "[1/3] trial" in line:
+            break
+    else:
+        pytest.fail("".join(seen) + child.stderr.read())
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "interrupted" in line]
+    assert len(lines) == 1, err
+    complete = int(re.search(r"interrupted: (\d+) of 3 trials complete", lines[0])[1])
+    project = tmp_path / "digits_random_default"
+    assert complete == _completed_trials(project) >= 1  # counted from the files
+    assert "Rerun the same call (or command) to resume" in lines[0]
+
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resuming: {complete} trials already run" in rerun.stdout
+    assert "Leaderboard: best 3 of 3 completed trials" in rerun.stdout
+    assert _completed_trials(project) == 3
+
+
+def test_truncated_demo_settings_are_reported_not_overwritten(tmp_path, capsys):
+    project = tmp_path / "runs" / "digits_random_default"
+    project.mkdir(parents=True)
+    (project / _demo.FINGERPRINT_FILE).write_text('{"tuner": "ran')
+    assert run_demo(tmp_path, "--tuner", "random", "--max-trials", "1") == 2
+    err = capsys.readouterr().err
+    assert "truncated or not valid JSON" in err and "--overwrite" in err
+    assert (project / _demo.FINGERPRINT_FILE).read_text() == '{"tuner": "ran'

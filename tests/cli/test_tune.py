@@ -109,3 +109,33 @@ def test_bad_numeric_options_are_refused_by_the_parser(
         main(["tune", str(root), "--image-size", "8", "8", option, value])
     assert excinfo.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_tune_refit_saves_a_model_that_knows_its_class_names(
+    make_image_folder, tmp_path, capsys
+):
+    import keras
+    import numpy as np
+
+    import tunekit
+
+    train = make_image_folder({"dark": 10, "light": 10}, size=(8, 8), name="train")
+    val = make_image_folder({"dark": 4, "light": 4}, size=(8, 8), name="val")
+    saved = tmp_path / "best.keras"
+    argv = [
+        "tune", str(train), "--validation-dir", str(val), "--image-size", "8", "8",
+        "--color-mode", "grayscale", "--tuner", "random", "--max-trials", "1",
+        "--max-epochs", "2", "--preset", "dense_head", "--refit",
+        "--directory", str(tmp_path / "runs"), "--no-cache", "--batch-size", "4",
+        "--save-model", str(saved), "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])
+    assert result["refit_images"] == 28
+    assert 1 <= result["refit_epochs"] <= 2
+    names = tunekit.load_class_names(saved)
+    assert names == ["dark", "light"]
+    model = keras.models.load_model(saved)
+    predicted = model.predict(np.zeros((2, 8, 8, 1), "float32"), verbose=0)
+    assert {names[i] for i in predicted.argmax(-1)} <= {"dark", "light"}

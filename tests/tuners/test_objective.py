@@ -259,3 +259,26 @@ def test_metric_direction_rejects_non_strings():
     assert metric_direction("val_score") is None
     assert metric_direction("mean") is None
     assert np.isscalar(metric_direction("loss"))
+
+
+@pytest.mark.parametrize(
+    "typo, suggestion",
+    [
+        ("val_acuracy", "val_accuracy"),
+        ("acuracy", "accuracy"),
+        ("val_los", "val_loss"),
+        ("val_f1_scor", "val_f1_score"),
+    ],
+)
+def test_unknown_name_suggests_the_known_metric_keeping_val(typo, suggestion):
+    with pytest.raises(ObjectiveError, match="Could not infer optimization direction"):
+        validate_objective(typo)
+    with pytest.raises(ObjectiveError, match=f"Did you mean '{suggestion}'"):
+        validate_objective(typo)
+
+
+def test_a_custom_metric_gets_no_far_fetched_suggestion():
+    with pytest.raises(ObjectiveError) as info:
+        validate_objective("val_my_metric")
+    assert "Did you mean" not in str(info.value)
+    assert '("val_my_metric", "max")' in str(info.value)

@@ -155,3 +155,75 @@ def test_empty_and_invalid(tmp_path):
         tunekit.summarize(object())
     with pytest.raises(InvalidParameterError, match="`n_classes` must be"):
         tunekit.summarize(tuner, n_classes=1)
+
+
+def test_html_repr_and_plot_with_trial_ids(searched):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    tuner, _ = searched
+    summary = tunekit.summarize(tuner)
+    page = summary._repr_html_()
+    assert page.startswith("<div>") and "<table>" in page
+    assert page.count("<tr") == 1 + len(summary.rows)  # header + one per trial
+    assert "<th>behaviour</th>" in page and "predicts one class" in page
+    ax = summary.plot()
+    labels = [tick.get_text() for tick in ax.get_xticklabels()]
+    assert labels == [row.trial_id for row in summary.rows]
+
+
+class Conditional(keras_tuner.RandomSearch):
+    """A black-box trial (no model): its space has a conditional scope."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        hp = trial.hyperparameters
+        kind = hp.Choice("kind", ["dense", "conv"])
+        with hp.conditional_scope("kind", ["conv"]):
+            filters = hp.Int("filters", 8, 32, step=8) if kind == "conv" else 0
+        return {"loss": 1.0 / (1 + filters)}
+
+
+def test_inactive_hyperparameters_show_as_dash(tmp_path):
+    tuner = Conditional(
+        hypermodel=None, objective="loss", max_trials=6, seed=2, directory=tmp_path
+    )
+    tuner.search(verbose=0)
+    summary = tunekit.summarize(tuner)
+    kinds = {row.hyperparameters["kind"] for row in summary.rows}
+    assert kinds == {"dense", "conv"}  # seed 2 draws both
+    for row in summary.rows:
+        if row.hyperparameters["kind"] == "dense":
+            assert row.hyperparameters["filters"] == "-"
+        else:
+            assert row.hyperparameters["filters"] in (8, 16, 24, 32)
+    frame = summary.to_pandas()
+    dense = frame[frame["kind"] == "dense"]
+    assert list(dense["filters"].unique()) == ["-"]
+    table = str(summary).splitlines()
+    dense_line = next(line for line in table if " dense" in line)
+    assert dense_line.split()[-1] == "-"
+
+
+def test_printed_table_fits_100_columns():
+    from tunekit.tuners._summary import TrialRow
+
+    names = [f"hyperparameter_number_{i}" for i in range(12)]
+    rows = [
+        TrialRow(
+            trial_id=f"{i:02d}",
+            status="COMPLETED",
+            hyperparameters={n: f"value-{i}-{'x' * 30}" for n in names},
+            score=0.5 + i / 100,
+            best_epoch=3,
+            best_so_far=0.5 + i / 100,
+            message=None,
+        )
+        for i in range(3)
+    ]
+    summary = SearchSummary(objective=[("val_accuracy", "max")], rows=rows)
+    text = str(summary)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "hyperparame…" in text  # long names and values are shortened
+    assert "(not shown:" in text and names[-1] in text  # the rest is named
+    frame = summary.to_pandas()
+    assert set(names) <= set(frame.columns)  # nothing is lost there
+    assert frame[names[0]][0] == rows[0].hyperparameters[names[0]]

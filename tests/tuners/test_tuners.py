@@ -780,3 +780,92 @@ def test_keras_tuner_hypermodel_is_accepted(tmp_path, flat):
     with pytest.raises(ObjectiveError, match="Did you mean 'val_accuracy'"):
         tuner.search(x, y, epochs=1, validation_data=(xv, yv), callbacks=[EpochSpy()])
     assert_nothing_trained(tuner)
+
+
+# --------------------------------------------------------------------------
+# reproducible searches: seed= seeds every trial, then restores the state
+# --------------------------------------------------------------------------
+
+
+def build_with_dropout(hp):
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(hp.Int("units", 8, 24, step=8), activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.Choice("lr", [1e-2, 3e-3])),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _seeded_run(directory, flat, seed, executions=1):
+    x, y, xv, yv = flat
+    tuner = tunekit.RandomSearch(
+        build_with_dropout,
+        "val_accuracy",
+        max_trials=2,
+        seed=seed,
+        executions_per_trial=executions,
+        directory=directory,
+        verbose=False,
+    )
+    tuner.search(x, y, epochs=2, validation_data=(xv, yv), verbose=0)
+    trials = sorted(tuner.oracle.trials.items())
+    return [(tid, t.hyperparameters.values, t.score) for tid, t in trials], tuner
+
+
+@pytest.mark.filterwarnings("ignore:The search runs:UserWarning")
+def test_seeded_search_is_reproducible_and_restores_the_random_state(tmp_path, flat):
+    import random
+
+    import numpy as np
+
+    first, tuner = _seeded_run(tmp_path / "a", flat, seed=7)
+    # A seeded search leaves the caller's random state where it found it.
+    x, y, xv, yv = flat
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), np.random.rand())
+    random.seed(123)
+    np.random.seed(123)
+    tuner.oracle.max_trials = 3
+    tuner.search(x, y, epochs=1, validation_data=(xv, yv), verbose=0)
+    assert len(tuner.oracle.trials) == 3
+    assert (random.random(), np.random.rand()) == expected
+    second, _ = _seeded_run(tmp_path / "b", flat, seed=7)
+    assert first == second  # same trials, same scores, bit for bit
+    assert len({score for _, _, score in first}) >= 1
+
+
+@pytest.mark.filterwarnings("ignore:The search runs:UserWarning")
+def test_trials_and_executions_get_different_seeds(tmp_path, flat):
+    from tunekit._seeding import derived_seed
+
+    seen = []
+
+    class Recording(tunekit.RandomSearch):
+        def _build_hypermodel(self, hp):
+            seen.append(self._tunekit_trial_seed)
+            return super()._build_hypermodel(hp)
+
+    x, y, xv, yv = flat
+    tuner = Recording(
+        build_with_dropout,
+        "val_accuracy",
+        max_trials=2,
+        seed=5,
+        executions_per_trial=2,
+        directory=tmp_path,
+        verbose=False,
+    )
+    tuner.search(x, y, epochs=1, validation_data=(xv, yv), verbose=0)
+    trial_seeds = [s for s in seen if s is not None]
+    ids = sorted(tuner.oracle.trials)
+    assert trial_seeds == [derived_seed(5, i, e) for i in ids for e in (0, 1)]
+    assert len(set(trial_seeds)) == 4

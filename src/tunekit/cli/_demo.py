@@ -22,7 +22,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from tunekit._errors import SearchFailedError, StaleProjectError, TunekitError
+from tunekit._errors import (
+    CorruptProjectError,
+    SearchFailedError,
+    StaleProjectError,
+    TunekitError,
+)
 from tunekit.cli._args import (
     PRESETS,
     TUNERS,
@@ -32,6 +37,7 @@ from tunekit.cli._args import (
     positive_int,
     report_error,
 )
+from tunekit.tuners._progress import display_values
 from tunekit.tuners._schedule import hyperband_schedule
 
 __all__ = ["add_arguments", "run"]
@@ -217,9 +223,15 @@ def _check_project(args: argparse.Namespace, project_dir: Path) -> str:
         " Pass --overwrite to delete it and start again, or choose another "
         "--project-name or --directory."
     )
+    path = project_dir / FINGERPRINT_FILE
     try:
-        saved = json.loads((project_dir / FINGERPRINT_FILE).read_text())
-    except (OSError, ValueError):
+        saved = json.loads(path.read_text())
+    except ValueError:  # truncated by a kill, for instance
+        raise CorruptProjectError(
+            f"The demo's settings file {str(path)!r} is truncated or not valid "
+            f"JSON, so the project cannot be resumed; nothing was deleted.{fix}"
+        ) from None
+    except OSError:
         raise StaleProjectError(
             f"The folder {str(project_dir)!r} exists but was not written by "
             f"`tunekit demo`, so it cannot be resumed.{fix}"
@@ -237,6 +249,15 @@ def _check_project(args: argparse.Namespace, project_dir: Path) -> str:
             f"settings and results.{fix}"
         )
     return "resume"
+
+
+def _resume_status(tuner: Any) -> str:
+    """How far an existing project got; an interrupted trial is not counted."""
+    trials = tuner.oracle.trials.values()
+    finished = sum(t.status in ("COMPLETED", "FAILED", "INVALID") for t in trials)
+    unfinished = len(trials) - finished
+    rerun = f", {unfinished} interrupted will run again" if unfinished else ""
+    return f"resuming: {finished} trials already run{rerun}; --overwrite starts afresh"
 
 
 def _unused(name: str, values: dict[str, Any]) -> bool:
@@ -272,8 +293,6 @@ class _Demo:
             args.project_name = f"digits_{args.tuner}_{args.preset}"
         self.project_dir = Path(args.directory) / args.project_name
         self.started = time.perf_counter()
-        self.best: float | None = None
-        self.done = 0
         self.notes: list[str] = []
 
     def say(self, text: str = "") -> None:
@@ -308,19 +327,11 @@ class _Demo:
         (self.project_dir / FINGERPRINT_FILE).write_text(
             json.dumps(_fingerprint(args), indent=2) + "\n"
         )
-        self.planned = self._planned_trials()
         self._print_plan(data, hypermodel, state, tuner)
         self._search(tuner, data)
         return self._report(tuner, data)
 
     # -- plan --------------------------------------------------------------
-
-    def _planned_trials(self) -> int | None:
-        args = self.args
-        if args.tuner != "hyperband":
-            return args.max_trials
-        trials = hyperband_schedule(args.max_epochs, args.factor).total_trials
-        return min(trials, args.max_trials) if args.max_trials else trials
 
     def _print_plan(self, data: dict, hypermodel: Any, state: str, tuner: Any) -> None:
         args = self.args
@@ -358,10 +369,7 @@ class _Demo:
         status = {
             "new": "new",
             "overwrite": "old project deleted (--overwrite)",
-            "resume": (
-                f"resuming: {len(tuner.oracle.trials)} trials already run; "
-                "--overwrite starts afresh"
-            ),
+            "resume": _resume_status(tuner),
         }[state]
         self.say(f"  project    {self.project_dir} ({status})")
         for note in self.notes:
@@ -376,59 +384,29 @@ class _Demo:
     # -- search ------------------------------------------------------------
 
     def _search(self, tuner: Any, data: dict) -> None:
+        """Search with tunekit's one-line-per-trial display (the tuners' default).
+
+        ``--verbose`` passes ``verbose=1`` to ``search()``, which restores
+        KerasTuner's display and Keras' progress bars; ``--quiet`` turns the
+        display off.
+        """
         args = self.args
-        original_begin, original_end = tuner.on_trial_begin, tuner.on_trial_end
-        begun: dict[str, float] = {}
-
-        def on_trial_begin(trial: Any) -> None:
-            begun[trial.trial_id] = time.perf_counter()
-            original_begin(trial)
-
-        def on_trial_end(trial: Any) -> None:
-            original_end(trial)
-            self._print_trial(trial, time.perf_counter() - begun[trial.trial_id])
-
-        tuner.on_trial_begin, tuner.on_trial_end = on_trial_begin, on_trial_end
+        tuner._tunekit_display = not args.quiet and not args.verbose
         x_train, y_train = data["train"]
         fit_kwargs: dict[str, Any] = {
             "validation_data": data["val"],
             "batch_size": args.batch_size,
-            "verbose": 1 if args.verbose else 0,
         }
+        if args.verbose:
+            fit_kwargs["verbose"] = 1
         if args.tuner != "hyperband":  # Hyperband sets the epochs itself
             fit_kwargs["epochs"] = args.max_epochs
-        self.say("Searching (one line per trial):")
         with warnings.catch_warnings():
             if not args.verbose:
                 # Hyperband continues trials from checkpoints; Keras warns that
                 # it restarts the optimizer state. Expected, so keep it quiet.
                 warnings.filterwarnings("ignore", message="Skipping variable loading")
             tuner.search(x_train, y_train, **fit_kwargs)
-
-    def _print_trial(self, trial: Any, seconds: float) -> None:
-        self.done += 1
-        score = trial.score
-        if score is not None and (self.best is None or score > self.best):
-            self.best = score
-        values = trial.hyperparameters.values
-        if "tuner/epochs" in values:
-            start = values.get("tuner/initial_epoch", 0)
-            epochs = f"epochs {start:>2}->{values['tuner/epochs']:<2}"
-        else:
-            epochs = f"epochs {self.args.max_epochs:>2}"
-        total = f"/{self.planned}" if self.planned else ""
-        width = len(str(self.planned or 0))
-        result = (
-            f"{OBJECTIVE} {score:.4f}"
-            if score is not None
-            else f"{trial.status.lower()}"
-        )
-        best = f"best {self.best:.4f}" if self.best is not None else ""
-        elapsed = _format_seconds(time.perf_counter() - self.started)
-        self.say(
-            f"  [{self.done:>{width}}{total}] trial {trial.trial_id}  {epochs}  "
-            f"{result}  {best}  ({seconds:.1f}s, total {elapsed})"
-        )
 
     # -- report ------------------------------------------------------------
 
@@ -466,7 +444,7 @@ class _Demo:
         )
         best_values = {
             name: value
-            for name, value in best_trial.hyperparameters.values.items()
+            for name, value in display_values(best_trial.hyperparameters).items()
             if not _unused(name, best_trial.hyperparameters.values)
         }
         print(f"Best hyperparameters: {best_values}")
@@ -485,12 +463,13 @@ class _Demo:
         values = [t.hyperparameters.values for t in trials]
         if any("tuner/epochs" in v for v in values):
             rows.append(["epochs"] + [str(v.get("tuner/epochs", "")) for v in values])
-        names = [n for n in values[0] if not n.startswith("tuner/")]
+        shown = [display_values(t.hyperparameters) for t in trials]
+        names = list(dict.fromkeys(n for s in shown for n in s))
         for name in names:
             row = [name]
-            for v in values:
+            for v, s in zip(values, shown):
                 unused = _unused(name, v)
-                row.append("-" if unused else _format_value(v.get(name, "-")))
+                row.append("-" if unused else _format_value(s.get(name, "-")))
             rows.append(row)
         table = [header, *rows]
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]

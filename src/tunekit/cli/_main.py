@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 __all__ = ["main"]
 
@@ -25,11 +26,16 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "tunekit.cli._tune",
         "tune a CNN on your own folder of images (one subfolder per class)",
     ),
+    "report": (
+        "tunekit.cli._report",
+        "write one self-contained HTML page about a finished or running search",
+    ),
 }
 
 
 def _build_parser() -> argparse.ArgumentParser:
     from tunekit import __version__
+    from tunekit.cli._help import HelpFormatter
 
     parser = argparse.ArgumentParser(
         prog="tunekit",
@@ -42,6 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(_module=module_name)
         module = importlib.import_module(module_name)
         module.add_arguments(sub)
+        sub.formatter_class = HelpFormatter  # no "(default: None)"
     return parser
 
 
@@ -55,7 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = importlib.import_module(args._module)
-    return int(module.run(args) or 0)
+    from tunekit.cli._quiet import cli_warnings, json_stdout, quiet_startup
+
+    scripted = json_stdout() if getattr(args, "json", False) else nullcontext()
+    try:
+        # Before anything imports TensorFlow: its C++ start-up lines are dropped.
+        with quiet_startup(), scripted, cli_warnings(args.command):
+            return int(module.run(args) or 0)
+    except KeyboardInterrupt as interrupt:
+        if not getattr(interrupt, "tunekit_reported", False):
+            print(f"tunekit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

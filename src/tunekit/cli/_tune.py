@@ -31,15 +31,45 @@ from tunekit.cli._args import (
     positive_int,
     report_error,
 )
+from tunekit.cli._budget import SearchBudget, minutes
+from tunekit.cli._image_probe import MAX_SIDE, probe_images
+from tunekit.cli._quiet import result_stream
 
 __all__ = ["add_arguments", "run"]
 
 DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "tune")
 
 
+class _ImageSizeAction(argparse.Action):
+    """``--image-size auto`` or ``--image-size H W`` (two integers >= 1)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if list(values) == ["auto"]:
+            setattr(namespace, self.dest, "auto")
+            return
+        if len(values) != 2:
+            parser.error(
+                f"argument {option_string}: expected 'auto' or two integers H W, "
+                f"got {' '.join(values)!r}"
+            )
+        try:
+            size = tuple(positive_int(value) for value in values)
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"argument {option_string}: {error}")
+        setattr(namespace, self.dest, size)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``tunekit tune`` options to ``parser``."""
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    from tunekit.cli._help import HelpFormatter
+
+    parser.formatter_class = HelpFormatter
     parser.epilog = (
         "Example: tunekit tune data/train --test-dir data/test --image-size 64 64 "
         "--tuner hyperband --max-epochs 9 --class-weight balanced"
@@ -63,14 +93,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--test-dir", default=None, help="test images, evaluated once")
     data.add_argument(
         "--image-size",
-        nargs=2,
-        type=positive_int,
-        metavar=("H", "W"),
-        default=(64, 64),
-        help="height and width every image is resized to",
+        nargs="+",
+        action=_ImageSizeAction,
+        metavar="H W|auto",
+        default="auto",
+        help="height and width every image is resized to; 'auto' (the default) "
+        "reads the first images of each class and takes their median size, "
+        f"the longer side capped to {MAX_SIDE} pixels",
     )
     data.add_argument(
-        "--color-mode", choices=("rgb", "grayscale", "rgba"), default="rgb"
+        "--color-mode",
+        choices=("auto", "rgb", "grayscale", "rgba"),
+        default="auto",
+        help="channels of the model's input; 'auto' (the default) reads the "
+        "first images: grayscale when they all are, rgba when any has "
+        "transparency, rgb otherwise",
     )
     data.add_argument(
         "--interpolation",
@@ -78,7 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="bilinear",
         help="resampling filter used when resizing",
     )
-    data.add_argument("--batch-size", type=positive_int, default=32)
+    data.add_argument(
+        "--batch-size", type=positive_int, default=32, help="training batch size"
+    )
     data.add_argument(
         "--cache-dir",
         default=None,
@@ -91,7 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="decode the images in every epoch instead of once",
     )
     search = parser.add_argument_group("search")
-    search.add_argument("--tuner", choices=TUNERS, default="hyperband")
+    search.add_argument(
+        "--tuner", choices=TUNERS, default="hyperband", help="KerasTuner algorithm"
+    )
     search.add_argument(
         "--max-epochs",
         type=positive_int,
@@ -104,17 +145,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10,
         help="number of trials (bayesian, random)",
     )
-    search.add_argument("--factor", type=factor, default=3, help="Hyperband")
-    search.add_argument("--preset", choices=PRESETS, default="default")
+    search.add_argument(
+        "--factor", type=factor, default=3, help="Hyperband reduction factor"
+    )
+    search.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="search space of tunekit.build_cnn_hypermodel",
+    )
     search.add_argument(
         "--class-weight",
         choices=("none", "balanced"),
         default="none",
         help="weight the loss by inverse class frequency (imbalanced folders)",
     )
-    search.add_argument("--seed", type=non_negative_int, default=0)
+    search.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the data split, the tuner and the weights",
+    )
+    search.add_argument(
+        "--time-budget",
+        type=minutes,
+        default=None,
+        metavar="MINUTES",
+        help="start no new trial after this many minutes; the trial running "
+        "then finishes, the results are kept and rerunning resumes",
+    )
+    search.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="end the search as soon as a trial reaches this val_accuracy "
+        "(results kept, resumable)",
+    )
     project = parser.add_argument_group("project")
-    project.add_argument("--directory", default=DEFAULT_DIRECTORY)
+    project.add_argument(
+        "--directory",
+        default=DEFAULT_DIRECTORY,
+        help="folder that holds the tuner projects",
+    )
     project.add_argument(
         "--project-name", default=None, help="default: <DIR name>_<tuner>"
     )
@@ -122,12 +195,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--overwrite", action="store_true", help="delete an existing project first"
     )
     project.add_argument(
-        "--save-model", default=None, help="save the best model to this .keras file"
+        "--save-model",
+        default=None,
+        help="save the best model to this .keras file, with the class names "
+        "inside (read them with tunekit.load_class_names)",
     )
     project.add_argument(
-        "--json", action="store_true", help="print the result as one JSON object"
+        "--refit",
+        action="store_true",
+        help="after the search, retrain the best hyperparameters on the training "
+        "and validation images together for the best trial's epoch count; the "
+        "refit model is the one tested and saved",
     )
-    project.add_argument("--quiet", action="store_true", help="less output")
+    project.add_argument(
+        "--json",
+        action="store_true",
+        help="write the result as one JSON object to stdout; everything else "
+        "goes to stderr",
+    )
+    verbosity = project.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--quiet",
+        action="store_true",
+        help="less output: no per-trial lines, only the result",
+    )
+    verbosity.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show KerasTuner's own display and Keras' per-epoch step bars instead "
+        "of tunekit's one line per trial",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,6 +265,27 @@ def _check_folders(args: argparse.Namespace) -> list[str]:
                 f"DIR classes={names}, {flag} classes={other}"
             )
     return names
+
+
+def _resolve_auto(args: argparse.Namespace) -> argparse.Namespace:
+    """``--image-size auto`` / ``--color-mode auto`` from the first images of DIR."""
+    if args.image_size != "auto" and args.color_mode != "auto":
+        return args
+    from tunekit.data._directory import list_image_directory
+
+    listing = list_image_directory(args.dir, argname="DIR")
+    probe = probe_images(listing.filepaths, listing.labels)
+    resolved = argparse.Namespace(**vars(args))
+    chosen = []
+    if args.image_size == "auto":
+        resolved.image_size = probe.size
+        chosen.append(f"--image-size {probe.size[0]} {probe.size[1]}")
+    if args.color_mode == "auto":
+        resolved.color_mode = probe.color_mode
+        chosen.append(f"--color-mode {probe.color_mode}")
+    if not args.quiet:
+        print(f"auto: {', '.join(chosen)} ({probe.describe()})")
+    return resolved
 
 
 def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -226,6 +344,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     class_names = _check_folders(args)
+    args = _resolve_auto(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
@@ -248,14 +367,40 @@ def _run(args: argparse.Namespace) -> int:
         say("class weights:", {class_names[k]: round(v, 3) for k, v in
                                class_weight.items()})  # fmt: skip
     tuner = _make_tuner(args, hypermodel)
-    fit_kwargs: dict[str, Any] = {"verbose": 0 if args.quiet or args.json else 1}
+    # No `verbose` in search(): tunekit's one-line-per-trial display. `--verbose`
+    # restores KerasTuner's display and Keras' step bars; quiet runs show neither.
+    fit_kwargs: dict[str, Any] = {}
+    if args.verbose:
+        fit_kwargs["verbose"] = 1
+    elif args.quiet or args.json:
+        fit_kwargs["verbose"] = 0
     if args.tuner != "hyperband":
         fit_kwargs["epochs"] = args.max_epochs
     if class_weight is not None:
         fit_kwargs["class_weight"] = class_weight
+    budget = SearchBudget(
+        seconds=None if args.time_budget is None else args.time_budget * 60,
+        target=args.target,
+    )
+    budget.install(tuner)
     tuner.search(train, validation_data=val, **fit_kwargs)
+    if budget.stopped_because:
+        say(
+            f"search ended early: {budget.stopped_because}; the results are kept "
+            "and the same command (without --overwrite) resumes it"
+        )
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best_model = tuner.get_best_models(1)[0]
+    refit: dict[str, int] = {}
+    if args.refit:
+        say("refitting the best hyperparameters on training + validation images")
+        best_model = tuner.refit_best(
+            train, validation_data=val, verbose=1 if args.verbose else 0
+        )
+        refit = {
+            "refit_images": int(train.samples) + int(val.samples),
+            "refit_epochs": len(best_model.history.history["loss"]),
+        }
     result: dict[str, Any] = {
         "classes": class_names,
         "train_images": int(train.samples),
@@ -264,14 +409,19 @@ def _run(args: argparse.Namespace) -> int:
         "best_trial": best_trial.trial_id,
         "best_val_accuracy": float(best_trial.score),
         "best_hyperparameters": _public(best_trial.hyperparameters.values),
+        **refit,
     }
     if test is not None:
         _, accuracy = best_model.evaluate(test, verbose=0)[:2]
         result["test_images"] = int(test.samples)
         result["test_accuracy"] = float(accuracy)
     if args.save_model:
+        from tunekit.tuners._refit import save_class_names
+
         best_model.save(args.save_model)
+        save_class_names(args.save_model, class_names)
         result["saved_model"] = args.save_model
+    result["stopped_early"] = budget.stopped_because
     result["seconds"] = round(time.perf_counter() - start, 1)
     _print_result(result, args)
     return 0
@@ -284,12 +434,15 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
 
 def _print_result(result: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2), file=result_stream())
         return
     print(f"\nbest trial {result['best_trial']} of {result['trials']}: "
           f"val_accuracy={result['best_val_accuracy']:.4f}")  # fmt: skip
     for name, value in result["best_hyperparameters"].items():
         print(f"  {name} = {value}")
+    if "refit_epochs" in result:
+        print(f"refit on {result['refit_images']} images for "
+              f"{result['refit_epochs']} epoch(s)")  # fmt: skip
     if "test_accuracy" in result:
         print(f"test accuracy of the best model on {result['test_images']} images: "
               f"{result['test_accuracy']:.4f}")  # fmt: skip

@@ -10,6 +10,7 @@ the keys the model will log, before any training starts.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -250,16 +251,24 @@ def _static_objective(objective: Any) -> Any:
         direction = metric_direction(name)
         if direction is None:
             raise ObjectiveError(
-                f"Cannot tell whether {name!r} should be minimized or maximized: "
-                "it is not a Keras metric tunekit knows. Pass the direction "
-                f'explicitly, e.g. objective=("{name}", "max") or '
-                f'objective=("{name}", "min").'
-                f"{did_you_mean(_strip_val(name), _DIRECTIONS)} "
+                f"Could not infer optimization direction for objective {name!r}: "
+                "tunekit cannot tell whether it should be minimized or "
+                "maximized, as it is not a Keras metric tunekit knows."
+                f"{_suggest_known(name)} If it is your own metric, pass the "
+                f'direction explicitly, e.g. objective=("{name}", "max") or '
+                f'objective=("{name}", "min"). '
                 f"{received('objective', _Shown(objective))}"
             )
     else:
         direction = _check_direction(name, direction, objective)
     return keras_tuner.Objective(name, direction)
+
+
+def _suggest_known(name: str) -> str:
+    """Did-you-mean among the known metric names, keeping a ``val_`` prefix."""
+    prefix = "val_" if name.startswith("val_") else ""
+    matches = difflib.get_close_matches(_strip_val(name), sorted(_DIRECTIONS), n=1)
+    return f" Did you mean {prefix + matches[0]!r}?" if matches else ""
 
 
 def _strip_val(name: str) -> str:

@@ -10,7 +10,10 @@ predicts one class for everything.
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +22,16 @@ import numpy as np
 
 from tunekit._validation import invalid_parameter
 from tunekit.tuners._objective import objective_list
+from tunekit.tuners._progress import INACTIVE as _INACTIVE
+from tunekit.tuners._progress import display_values
+from tunekit.tuners._pruning import PRUNED_MARK, is_pruned
+from tunekit.tuners._trial_records import load_record
 
 __all__ = ["SearchSummary", "TrialRow", "summarize"]
+
+TABLE_WIDTH = 100  # the printed table fits this many columns
+_CELL_WIDTH = 12  # longest value or header shown in a column of the table
+_BASE_COLUMNS = ("trial", "status", "score", "best", "epoch", "flags")
 
 _ACCURACY = frozenset(
     {
@@ -43,7 +54,9 @@ class TrialRow:
     status : str
         ``"COMPLETED"``, ``"FAILED"``, ``"INVALID"``, ``"RUNNING"``...
     hyperparameters : dict
-        Tuned values (KerasTuner's internal ``tuner/*`` values left out).
+        Tuned values (KerasTuner's internal ``tuner/*`` values left out);
+        ``"-"`` for a conditional hyperparameter that is inactive in the
+        trial.
     score : float or None
         The objective's best value for the trial.
     best_epoch : int or None
@@ -53,7 +66,15 @@ class TrialRow:
     flags : tuple of str
         ``"nan_loss"``, ``"collapsed"`` (accuracy at chance or majority rate).
     message : str or None
-        The last line of the failure message, for failed trials.
+        The last line of the failure message, for failed trials; why it was
+        stopped, for pruned ones (status ``"PRUNED"``: KerasTuner's
+        ``COMPLETED`` with tunekit's pruned mark, never the best).
+    epochs_trained : int or None
+        The most epochs a model of the trial trained (tunekit's tuners).
+    fold_scores : tuple of float or None
+        Each fold's best objective, for a cross-validated trial.
+    fold_std : float or None
+        Their standard deviation (``numpy.std``, ``ddof=0``).
     """
 
     trial_id: str
@@ -64,6 +85,9 @@ class TrialRow:
     best_so_far: float | None
     flags: tuple[str, ...] = ()
     message: str | None = None
+    epochs_trained: int | None = None
+    fold_scores: tuple[float, ...] | None = None
+    fold_std: float | None = None
 
 
 @dataclass
@@ -78,6 +102,25 @@ class SearchSummary:
         Every trial, in the order they started.
     chance_levels : dict
         The accuracies treated as "collapsed" (``"1/k"``, ``"majority"``).
+
+    Examples
+    --------
+    >>> import tempfile, keras, numpy as np, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)),
+    ...                               keras.layers.Dense(hp.Choice("u", [2, 4])),
+    ...                               keras.layers.Dense(1)])
+    ...     model.compile("adam", "mse")
+    ...     return model
+    >>> x, y = np.ones((16, 4), "float32"), np.zeros(16, "float32")
+    >>> tuner = tunekit.random_search(build, "val_loss", max_trials=2,
+    ...                               directory=tempfile.mkdtemp(), verbose=False)
+    >>> tuner.search(x, y, epochs=1, validation_split=0.25, verbose=0)
+    >>> summary = tunekit.summarize(tuner)
+    >>> len(summary.rows), summary.best_trial.score == summary.best_objective
+    (2, True)
+    >>> summary.objective
+    [('val_loss', 'min')]
     """
 
     objective: list[tuple[str, str]]
@@ -98,6 +141,11 @@ class SearchSummary:
     def flagged(self) -> list[TrialRow]:
         """Trials with at least one flag."""
         return [row for row in self.rows if row.flags]
+
+    @property
+    def pruned(self) -> list[TrialRow]:
+        """Trials stopped early by the tuner's ``pruning`` (status ``PRUNED``)."""
+        return [row for row in self.rows if row.status == "PRUNED"]
 
     @property
     def best_trial(self) -> TrialRow | None:
@@ -121,41 +169,112 @@ class SearchSummary:
         return (
             f"SearchSummary(objective={self._objective_text()}, "
             f"trials={len(self.rows)}, completed={len(self.completed)}, "
-            f"best={best_text}, flagged={len(self.flagged)})"
+            f"best={best_text}, flagged={len(self.flagged)}"
+            + (f", pruned={len(self.pruned)})" if self.pruned else ")")
         )
 
     def _objective_text(self) -> str:
         return ", ".join(f"{name} ({direction})" for name, direction in self.objective)
 
-    def __str__(self) -> str:
-        hp_names = sorted({k for row in self.rows for k in row.hyperparameters})
-        header = ["trial", "status", "score", "best_epoch", "best_so_far", "flags"]
-        table = [header + hp_names]
+    def hyperparameter_names(self) -> list[str]:
+        """Every hyperparameter of any trial, in the order they first appear."""
+        names: dict[str, None] = {}
         for row in self.rows:
-            table.append(
-                [
-                    row.trial_id,
-                    row.status,
-                    _fmt(row.score),
-                    _fmt(row.best_epoch),
-                    _fmt(row.best_so_far),
-                    ",".join(row.flags) or "-",
-                ]
-                + [_fmt(row.hyperparameters.get(name)) for name in hp_names]
-            )
-        widths = [
-            max(len(line[i]) for line in table) for i in range(len(header + hp_names))
+            names.update(dict.fromkeys(row.hyperparameters))
+        return list(names)
+
+    def _cells(self, row: TrialRow, hp_names: Sequence[str]) -> list[str]:
+        return [
+            row.trial_id,
+            row.status,
+            _fmt(row.score),
+            _fmt(row.best_so_far),
+            _fmt(row.best_epoch),
+            ",".join(row.flags) or "-",
+        ] + [_fmt(row.hyperparameters.get(name, _INACTIVE)) for name in hp_names]
+
+    def table(self, width: int = TABLE_WIDTH) -> str:
+        """The trials as a text table no wider than ``width`` characters.
+
+        Long values and hyperparameter names are shortened with ``…``; the
+        hyperparameter columns that do not fit are named below the table
+        (``to_pandas()`` has them all). ``score`` is the trial's objective,
+        ``best`` the best score so far, ``epoch`` the epoch of the score.
+        """
+        hp_names = self.hyperparameter_names()
+        header = [*_BASE_COLUMNS, *hp_names]
+        base = len(_BASE_COLUMNS)  # never shortened
+        table = [header[:base] + [_short(h) for h in hp_names]]
+        for row in self.rows:
+            cells = self._cells(row, hp_names)
+            table.append(cells[:base] + [_short(c) for c in cells[base:]])
+        widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+        shown, used = 0, -2
+        for i, column_width in enumerate(widths):
+            if used + 2 + column_width > width and i >= len(_BASE_COLUMNS):
+                break
+            used += 2 + column_width
+            shown = i + 1
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(line[:shown], widths)).rstrip()
+            for line in table
         ]
-        lines = [f"Search summary, objective: {self._objective_text()}"]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in table]
-        for row in self.flagged:
-            lines.append(
-                f"trial {row.trial_id}: {_explain(row.flags, self.chance_levels)}"
+        hidden = header[shown:]
+        if hidden:
+            lines += textwrap.wrap(
+                f"(not shown: {', '.join(hidden)}; see .to_pandas())", width
             )
-        for row in self.rows:
-            if row.message:
-                lines.append(f"trial {row.trial_id} {row.status}: {row.message}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        lines = [f"Search summary, objective: {self._objective_text()}"]
+        lines.append(self.table())
+        notes = [
+            f"trial {row.trial_id}: {_explain(row.flags, self.chance_levels)}"
+            for row in self.flagged
+        ]
+        notes += [
+            f"trial {row.trial_id} {row.status}: {row.message}"
+            for row in self.rows
+            if row.message
+        ]
+        notes += [_fold_note(row) for row in self.rows if row.fold_scores]
+        for note in notes:
+            lines += textwrap.wrap(note, TABLE_WIDTH, subsequent_indent="  ")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks (every hyperparameter, flags explained)."""
+        hp_names = self.hyperparameter_names()
+        header = [*_BASE_COLUMNS, *hp_names]
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = []
+        best = self.best_trial
+        for row in self.rows:
+            style = ' style="font-weight: bold"' if row is best else ""
+            cells = "".join(
+                f"<td>{html.escape(c)}</td>" for c in self._cells(row, hp_names)
+            )
+            body.append(f"<tr{style}>{cells}</tr>")
+        notes = "".join(
+            f"<li>trial {html.escape(row.trial_id)}: "
+            f"{html.escape(_explain(row.flags, self.chance_levels))}</li>"
+            for row in self.flagged
+        )
+        notes += "".join(
+            f"<li>trial {html.escape(row.trial_id)} {html.escape(row.status)}: "
+            f"{html.escape(row.message)}</li>"
+            for row in self.rows
+            if row.message
+        )
+        return (
+            f"<div><p>Search summary, objective: "
+            f"{html.escape(self._objective_text())}</p>"
+            f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "</div>"
+        )
 
     def to_pandas(self) -> Any:
         """Return the rows as a ``pandas.DataFrame`` (one column per hyperparameter)."""
@@ -175,13 +294,46 @@ class SearchSummary:
                 "best_epoch": row.best_epoch,
                 "best_so_far": row.best_so_far,
                 "flags": ",".join(row.flags),
+                "epochs_trained": row.epochs_trained,
+                "fold_scores": row.fold_scores,
+                "fold_std": row.fold_std,
             }
             record.update(row.hyperparameters)
             records.append(record)
+        hp_names = self.hyperparameter_names()
+        for record in records:  # a trial without the hyperparameter: inactive
+            for name in hp_names:
+                record.setdefault(name, _INACTIVE)
         return pd.DataFrame.from_records(records)
 
+    def to_html(self, path: Any, *, title: str | None = None) -> Any:
+        """Write a self-contained HTML report of the search; return its path.
+
+        One file, no external resource: the leaderboard, best-so-far by
+        trial, each hyperparameter against the objective, flagged and failed
+        trials marked. ``tunekit report PROJECT_DIR`` writes the same page
+        from a project directory on disk (also by time, and with the
+        Hyperband schedule).
+
+        Examples
+        --------
+        >>> import os, tempfile, tunekit
+        >>> from tunekit.tuners._summary import SearchSummary
+        >>> path = SearchSummary([("val_loss", "min")]).to_html(
+        ...     os.path.join(tempfile.mkdtemp(), "search.html"))
+        >>> path.name
+        'search.html'
+        """
+        from tunekit.tuners._report import report_from_summary, write_report
+
+        return write_report(report_from_summary(self, title=title), path)
+
     def plot(self, ax: Any = None) -> Any:
-        """Plot each trial's score and the best-so-far curve; return the Axes."""
+        """Plot each trial's score and the best-so-far curve; return the Axes.
+
+        The x-axis shows the trial ids (as in the table and KerasTuner's
+        ``trial_<id>`` folders), in the order the trials started.
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError as error:  # pragma: no cover
@@ -191,15 +343,57 @@ class SearchSummary:
             ) from error
         if ax is None:
             _, ax = plt.subplots()
-        index = list(range(1, len(self.rows) + 1))
+        index = list(range(len(self.rows)))
         scores = [np.nan if r.score is None else r.score for r in self.rows]
         best = [np.nan if b is None else b for b in self.best_so_far]
         ax.scatter(index, scores, label="trial score", color="tab:blue")
         ax.step(index, best, where="post", label="best so far", color="tab:orange")
+        ax.set_xticks(*_trial_ticks(index, [r.trial_id for r in self.rows]))
         ax.set_xlabel("trial")
         ax.set_ylabel(self._objective_text())
         ax.legend()
         return ax
+
+
+def _with_every_hyperparameter(rows: list[TrialRow]) -> list[TrialRow]:
+    """Give each row every hyperparameter of the search, ``"-"`` where unused.
+
+    A search space can grow during a search (a conditional branch first
+    drawn in a later trial): earlier trials did not use those values.
+    """
+    names = list(dict.fromkeys(name for row in rows for name in row.hyperparameters))
+    return [
+        dataclasses.replace(
+            row,
+            hyperparameters={
+                name: row.hyperparameters.get(name, _INACTIVE) for name in names
+            },
+        )
+        for row in rows
+    ]
+
+
+def _trial_ticks(
+    index: list[int], ids: list[str], most: int = 20
+) -> tuple[list[int], list[str]]:
+    """Tick positions and trial-id labels, thinned to at most ``most`` ticks."""
+    step = max(1, math.ceil(len(index) / most))
+    chosen = index[::step]
+    return chosen, [ids[i] for i in chosen]
+
+
+def _short(text: str, width: int = _CELL_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fold_note(row: TrialRow) -> str:
+    scores = row.fold_scores or ()
+    listed = ", ".join(_fmt(v) for v in scores)
+    mean = float(np.mean(scores)) if scores else None
+    return (
+        f"trial {row.trial_id} folds: {listed} (mean {_fmt(mean)}, "
+        f"std {_fmt(row.fold_std)})"
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -314,6 +508,10 @@ def _ordered_trials(oracle: Any) -> list[Any]:
     return [trials[i] for i in order]
 
 
+def _pruned_reason(trial: Any) -> str:
+    return str(trial.message)[len(PRUNED_MARK) :].lstrip(": ").strip()
+
+
 def _last_line(message: str | None) -> str | None:
     if not message:
         return None
@@ -389,7 +587,9 @@ def summarize(
         score = trial.score
         score = None if score is None else float(score)
         completed = trial.status == "COMPLETED"
-        if completed and score is not None and not math.isnan(score):
+        pruned = completed and is_pruned(trial)
+        record = load_record(tuner, str(trial.trial_id))
+        if completed and not pruned and score is not None and not math.isnan(score):
             if best is None or _better(score, best, direction):
                 best = score
         flags = []
@@ -400,17 +600,23 @@ def summarize(
         rows.append(
             TrialRow(
                 trial_id=str(trial.trial_id),
-                status=str(trial.status),
-                hyperparameters={
-                    k: v
-                    for k, v in trial.hyperparameters.values.items()
-                    if not k.startswith("tuner/")
-                },
+                status="PRUNED" if pruned else str(trial.status),
+                hyperparameters=display_values(trial.hyperparameters),
                 score=score,
                 best_epoch=trial.best_step if completed else None,
                 best_so_far=best,
                 flags=tuple(flags),
-                message=None if completed else _last_line(trial.message),
+                message=_pruned_reason(trial)
+                if pruned
+                else None
+                if completed
+                else _last_line(trial.message),
+                epochs_trained=None if record is None else record.epochs_trained,
+                fold_scores=None
+                if record is None or not record.fold_scores
+                else tuple(record.fold_scores),
+                fold_std=None if record is None else record.fold_std,
             )
         )
+    rows = _with_every_hyperparameter(rows)
     return SearchSummary(objective=objectives, rows=rows, chance_levels=levels)

@@ -1,9 +1,14 @@
 """KerasTuner tuners with every objective, callback and project check done up front.
 
-The factories :func:`hyperband`, :func:`bayesian_optimization` and
-:func:`random_search` return real ``keras_tuner`` tuners (thin subclasses), so
-``search``, ``get_best_hyperparameters``, ``get_best_models`` and
-``results_summary`` work as usual. What the subclasses add:
+:class:`Hyperband`, :class:`BayesianOptimization` and :class:`RandomSearch`
+are real subclasses of the ``keras_tuner`` classes, with KerasTuner's
+constructor signature (plus ``verbose``), so ``search``,
+``get_best_hyperparameters``, ``get_best_models`` and ``results_summary``
+work as usual, and users subclass them and override ``run_trial`` or
+``HyperModel.fit`` as KerasTuner documents. The factories :func:`hyperband`,
+:func:`bayesian_optimization` and :func:`random_search` return instances of
+them. This module imports ``keras_tuner``: it is only loaded through
+tunekit's lazy public door. What the classes add:
 
 * at construction: the objective's direction (tunekit's own table), unknown
   constructor arguments, budget warnings, and the stale-project guard (a
@@ -14,32 +19,54 @@ The factories :func:`hyperband`, :func:`bayesian_optimization` and
   evaluating the default-hyperparameter model on a few samples), validation
   data, ``validation_freq``, callbacks that cannot be deep-copied, ``epochs=``
   given to Hyperband, and model/label consistency;
+* during each trial: with a ``seed``, every execution is seeded from the
+  search seed and the trial id (global random state restored afterwards),
+  and the graphs traced for its models are released (no memory growth
+  across trials and searches);
 * after the search: :class:`~tunekit.SearchFailedError` when no trial
   completed, instead of "best" hyperparameters with a score of ``None``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import keras_tuner
 import numpy as np
 
 from tunekit._errors import (
     InvalidParameterError,
+    ObjectiveError,
     SearchFailedError,
     StaleProjectError,
 )
+from tunekit._keras_memory import (
+    custom_gradient_names,
+    forget_custom_gradients,
+    release_traced_graphs,
+)
+from tunekit._seeding import derived_seed, restored_random_state, seed_all
 from tunekit._validation import (
     check_positive_int,
     did_you_mean,
     invalid_parameter,
     received,
+)
+from tunekit.tuners._distributed import (
+    adopt_worker_client,
+    check_distributed_setup,
+    check_distribution_strategy,
+    chief_may_overwrite,
+    distributed_search,
+    serve_chief,
 )
 from tunekit.tuners._objective import (
     discover_logged_keys,
@@ -48,9 +75,26 @@ from tunekit.tuners._objective import (
     sample_batch,
     validate_objective,
 )
+from tunekit.tuners._project_files import check_project_files
+from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
+from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
+from tunekit.tuners._trial_runner import (
+    check_search,
+    finish_tuner,
+    prepare_tuner,
+    split_search_arguments,
+)
+from tunekit.tuners._trial_runner import run_trial as run_tunekit_trial
 
-__all__ = ["bayesian_optimization", "hyperband", "random_search"]
+__all__ = [
+    "BayesianOptimization",
+    "Hyperband",
+    "RandomSearch",
+    "bayesian_optimization",
+    "hyperband",
+    "random_search",
+]
 
 FINGERPRINT_FILE = "tunekit.json"
 _FINGERPRINT_VERSION = 1
@@ -71,6 +115,9 @@ _TUNER_KWARGS = frozenset(
         "tuner_id",
         "executions_per_trial",
         "logger",
+        # tunekit's own (tunekit.tuners._trial_runner.prepare_tuner pops them)
+        "pruning",
+        "fit_hyperparameters",
     }
 )
 _DEFAULT_FAILURE_LIMIT = 3  # keras_tuner's max_consecutive_failed_trials default
@@ -85,27 +132,104 @@ class _Config:
     settings: dict[str, Any]
     schedule: HyperbandSchedule | None = None
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
 
 
 # --------------------------------------------------------------------------
-# The tuner subclasses
+# The tuner classes
 # --------------------------------------------------------------------------
 
 
 class _TunekitMixin:
-    """Adds tunekit's search-time checks to a keras_tuner tuner."""
+    """tunekit's checks, per-trial seeding and memory release for a KerasTuner tuner.
+
+    Override points, in the order KerasTuner calls them during ``search()``:
+    ``run_trial(trial, *fit_args, **fit_kwargs)`` (KerasTuner's semantics,
+    Hyperband's epochs included) calls ``_build_and_fit_model`` once per
+    execution; tunekit wraps each call in :meth:`_trial_context` (the
+    trial's seed, then the release of its traced graphs).
+    """
 
     _tunekit: _Config
+    _tunekit_kind = ""
     _tunekit_deferring_reload = False
+    _tunekit_pending_reload = False
+    _tunekit_trial_seed: int | None = None
+    _tunekit_built: list[Any] | None = None
+
+    # ---- construction ------------------------------------------------------
+
+    def _tunekit_prepare(
+        self,
+        hypermodel: Any,
+        objective: Any,
+        *,
+        directory: Any,
+        project_name: Any,
+        overwrite: Any,
+        seed: Any,
+        verbose: Any,
+        settings: dict[str, Any],
+        budget: dict[str, Any],
+        kwargs: dict[str, Any],
+        schedule: HyperbandSchedule | None = None,
+    ) -> Any:
+        """Check arguments before KerasTuner writes anything; return the objective."""
+        _check_hypermodel(hypermodel)
+        if hypermodel is None and _uses_default_run_trial(self):
+            raise InvalidParameterError(
+                "Received `hypermodel=None`. A hypermodel may only be left out "
+                "when a subclass overrides `run_trial()` and defines the search "
+                "space there; otherwise pass a function of `hp` that returns a "
+                "compiled model, or a `keras_tuner.HyperModel`."
+            )
+        prepare_tuner(self, kwargs)  # pops pruning=, fit_hyperparameters=
+        _check_kwargs(type(self).__name__, self._tunekit_kind, kwargs)
+        check_distributed_setup()  # KERASTUNER_* variables, before any file is read
+        check_distribution_strategy(kwargs.get("distribution_strategy"))
+        if not isinstance(overwrite, bool):
+            raise invalid_parameter("overwrite", overwrite, "True or False")
+        _check_seed(seed)
+        _check_directory(directory, project_name)
+        # Before KerasTuner reloads or (overwrite=True) deletes the project.
+        check_project_unlocked(_project_dir(directory, project_name))
+        checked = None if objective is None else validate_objective(objective)
+        self._tunekit = _Config(
+            kind=self._tunekit_kind,
+            objective=checked,
+            verbose=bool(verbose),
+            budget=budget,
+            settings=settings,
+            schedule=schedule,
+            seed=seed,
+        )
+        # BaseTuner.__init__ reloads an existing project before tunekit can
+        # compare fingerprints: defer that to _tunekit_finish.
+        self._tunekit_deferring_reload = True
+        return checked
+
+    def _tunekit_finish(self, kwargs: dict[str, Any]) -> None:
+        """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
+        config = self._tunekit
+        self._tunekit_deferring_reload = False
+        adopt_worker_client(self)  # a distributed worker: no reload of its own
+        finish_tuner(self)  # fit_hyperparameters into the space; pruned ranked last
+        config.fingerprint = _fingerprint(self, config)
+        if self._tunekit_pending_reload:
+            self._tunekit_pending_reload = False
+            _guard_existing_project(self, config)
+        _write_fingerprint(self, config)
+        _warn_budget(self, config, kwargs)
 
     def reload(self) -> None:
-        # BaseTuner.__init__ reloads an existing project before tunekit can
-        # compare fingerprints; defer that and populate the fresh space instead.
+        """Reload the project (at construction: after the stale-project guard)."""
         if self._tunekit_deferring_reload:
             self._tunekit_pending_reload = True
             self._populate_initial_space()  # type: ignore[attr-defined]
             return
         super().reload()  # type: ignore[misc]
+
+    # ---- search --------------------------------------------------------------
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Check everything that can be checked, then run KerasTuner's search.
@@ -117,15 +241,121 @@ class _TunekitMixin:
             make trials fail or optimise the wrong way.
         SearchFailedError
             After the search, when no trial completed.
+        ProjectLockedError
+            When another live process is searching the same project.
+        KeyboardInterrupt
+            On Ctrl-C, after one line saying how many trials are complete
+            (rerunning the same call resumes).
         """
-        _check_search(self, fit_args, fit_kwargs)
-        try:
-            super().search(*fit_args, **fit_kwargs)  # type: ignore[misc]
-        except RuntimeError as error:
-            if "consecutive failures" not in str(error):
-                raise
-            raise _search_failed(self, str(error)) from error
+        fit_args, fit_kwargs, cv = split_search_arguments(fit_args, fit_kwargs)
+        session = SearchSession(
+            self,
+            fit_kwargs,
+            display=getattr(getattr(self, "_tunekit", None), "verbose", True),
+            arguments=_fit_arguments(fit_args, fit_kwargs),
+        )
+        # A seeded search leaves the caller's global random state as it was.
+        seeded = getattr(getattr(self, "_tunekit", None), "seed", None) is not None
+        # the project lock, the display, Ctrl-C; a worker's checks and heartbeat
+        with (
+            restored_random_state(active=seeded),
+            session,
+            distributed_search(self) as distributed,
+        ):
+            check_search(self, fit_args, fit_kwargs, cv)  # + cv, tuned fit args
+            session.start()
+            try:
+                if distributed.is_chief:  # serves the workers, trains nothing
+                    serve_chief(self, distributed.setup)
+                else:
+                    super().search(*fit_args, **session.fit_kwargs)  # type: ignore[misc]
+            except RuntimeError as error:
+                if "consecutive failures" not in str(error):
+                    raise
+                raise _search_failed(self, str(error)) from error
         _raise_if_nothing_completed(self)
+
+    # ---- display and Ctrl-C hooks (see tunekit.tuners._session) -------------
+
+    def pre_create_trial(self) -> None:
+        super().pre_create_trial()  # type: ignore[misc]
+        session_hook(self, "creating_trial")
+
+    def on_trial_begin(self, trial: Any) -> None:
+        session_hook(self, "trial_begin", trial)
+        super().on_trial_begin(trial)  # type: ignore[misc]
+
+    def on_epoch_end(
+        self, trial: Any, model: Any, epoch: int, logs: Any = None
+    ) -> None:
+        super().on_epoch_end(trial, model, epoch, logs=logs)  # type: ignore[misc]
+        session_hook(self, "epoch_end", trial, model, epoch, logs)
+
+    def on_trial_end(self, trial: Any) -> None:
+        with trial_end_scope(self, trial):
+            super().on_trial_end(trial)  # type: ignore[misc]
+
+    def on_search_end(self) -> None:
+        super().on_search_end()  # type: ignore[misc]
+        session_hook(self, "search_end")
+
+    # ---- one trial -----------------------------------------------------------
+
+    def run_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> Any:
+        """Train and evaluate one trial, as KerasTuner documents ``run_trial``.
+
+        Override it in a subclass exactly as for ``keras_tuner.Tuner``; with
+        ``super().run_trial(...)`` the trial keeps tunekit's seeding and
+        memory release. Returns what KerasTuner's ``run_trial`` returns (one
+        ``History`` per execution).
+        """
+        self._tunekit_execution = 0
+        # KerasTuner's run_trial, plus folds, tuned fit arguments and pruning.
+        return run_tunekit_trial(self, trial, fit_args, fit_kwargs)
+
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        """Build and fit one execution of ``trial`` inside :meth:`_trial_context`."""
+        execution = getattr(self, "_tunekit_execution", 0)
+        self._tunekit_execution = execution + 1
+        with self._trial_context(trial, execution):
+            return super()._build_and_fit_model(  # type: ignore[misc]
+                trial, *args, **kwargs
+            )
+
+    @contextlib.contextmanager
+    def _trial_context(self, trial: Any, execution: int = 0) -> Iterator[None]:
+        """Seed the execution from (search seed, trial id, execution); clean up after.
+
+        With a search ``seed``, Python's, NumPy's, the backend's and Keras'
+        generators are seeded for the execution and restored afterwards.
+        Every model built inside has its traced graphs released at the end,
+        and the custom gradients the execution registered are forgotten.
+        """
+        seed = getattr(getattr(self, "_tunekit", None), "seed", None)
+        trial_seed = (
+            None if seed is None else derived_seed(seed, trial.trial_id, execution)
+        )
+        before = custom_gradient_names()
+        self._tunekit_trial_seed, self._tunekit_built = trial_seed, []
+        try:
+            with restored_random_state(active=trial_seed is not None):
+                yield
+        finally:
+            built, self._tunekit_built = self._tunekit_built, None
+            self._tunekit_trial_seed = None
+            for model in built or ():
+                release_traced_graphs(model)
+            forget_custom_gradients(before)
+
+    def _build_hypermodel(self, hp: Any) -> Any:
+        # KerasTuner's _try_build clears the Keras session (and with it Keras'
+        # seed) just before this: seed here, right before the model is built.
+        if self._tunekit_trial_seed is not None:
+            seed_all(self._tunekit_trial_seed)
+        model = super()._build_hypermodel(hp)  # type: ignore[misc]
+        if self._tunekit_built is not None:
+            self._tunekit_built.append(model)
+        return model
 
     def _configure_tensorboard_dir(
         self, callbacks: list[Any], trial: Any, execution: int = 0
@@ -139,6 +369,14 @@ class _TunekitMixin:
             callbacks, trial, execution
         )
 
+    def _deepcopy_callbacks(self, callbacks: Any) -> Any:
+        try:
+            return copy.deepcopy(callbacks)
+        except Exception as error:
+            raise _uncopyable_callbacks(callbacks, error) from error
+
+    # ---- results ---------------------------------------------------------------
+
     def results_summary(self, num_trials: int = 10) -> Any:
         """Print KerasTuner's summary and return :func:`tunekit.summarize`'s report."""
         super().results_summary(num_trials)  # type: ignore[misc]
@@ -146,35 +384,338 @@ class _TunekitMixin:
 
         return summarize(self)
 
+    def load_model(self, trial: Any) -> Any:
+        """Load ``trial``'s best checkpoint, optimizer state included (no warning)."""
+        from tunekit.tuners._refit import load_trial_model
 
-def _tuner_classes() -> dict[str, type]:
-    import keras_tuner
+        return load_trial_model(self, trial)
 
-    class HyperbandTuner(_TunekitMixin, keras_tuner.Hyperband):
-        """``keras_tuner.Hyperband`` with tunekit's checks."""
+    def refit_best(self, x: Any, y: Any = None, **kwargs: Any) -> Any:
+        """Train the best hyperparameters on training + validation data.
 
-    class BayesianOptimizationTuner(_TunekitMixin, keras_tuner.BayesianOptimization):
-        """``keras_tuner.BayesianOptimization`` with tunekit's checks."""
+        See :func:`tunekit.refit_best` (this is ``tunekit.refit_best(self, ...)``).
+        """
+        from tunekit.tuners._refit import refit_best
 
-    class RandomSearchTuner(_TunekitMixin, keras_tuner.RandomSearch):
-        """``keras_tuner.RandomSearch`` with tunekit's checks."""
-
-    for cls in (HyperbandTuner, BayesianOptimizationTuner, RandomSearchTuner):
-        cls.__module__ = __name__
-    return {
-        "hyperband": HyperbandTuner,
-        "bayesian_optimization": BayesianOptimizationTuner,
-        "random_search": RandomSearchTuner,
-    }
+        return refit_best(self, x, y, **kwargs)
 
 
-_CLASSES: dict[str, type] = {}
+class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
+    """``keras_tuner.Hyperband`` with tunekit's checks, seeding and memory release.
+
+    Takes KerasTuner's arguments (``hypermodel``, ``objective``,
+    ``max_epochs``, ``factor``, ``hyperband_iterations``, ``seed``,
+    ``hyperparameters``, ``tune_new_entries``, ``allow_new_entries``,
+    ``max_retries_per_trial``, ``max_consecutive_failed_trials`` and the
+    ``Tuner`` keywords: ``directory``, ``project_name``, ``overwrite``,
+    ``executions_per_trial``, ``max_model_size``, ``optimizer``, ``loss``,
+    ``metrics``, ``distribution_strategy``, ``tuner_id``), plus ``verbose``
+    (tunekit's messages). Subclass it and override ``run_trial`` or pass a
+    ``keras_tuner.HyperModel`` with its own ``fit``, as KerasTuner documents.
+
+    ``objective=None`` follows KerasTuner: ``run_trial`` or
+    ``HyperModel.fit`` must then return a float. With ``seed``, every
+    trial's initialisation, dropout and shuffling are seeded from the seed
+    and the trial id, and the global random state is restored after each.
+
+    Examples
+    --------
+    >>> import tempfile, keras, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)),
+    ...                               keras.layers.Dense(hp.Int("units", 2, 8)),
+    ...                               keras.layers.Dense(1)])
+    ...     model.compile("adam", "mse")
+    ...     return model
+    >>> tuner = tunekit.Hyperband(build, "val_loss", max_epochs=3,
+    ...                           directory=tempfile.mkdtemp(), verbose=False)
+    >>> repr(tuner).startswith("<tunekit.Hyperband object")
+    True
+    """
+
+    _tunekit_kind = "hyperband"
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int = 1,
+        seed: int | None = None,
+        hyperparameters: Any = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        verbose: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        max_epochs = check_positive_int("max_epochs", max_epochs)
+        schedule = hyperband_schedule(max_epochs, factor, hyperband_iterations)
+        checked = self._tunekit_prepare(
+            hypermodel,
+            objective,
+            directory=directory,
+            project_name=project_name,
+            overwrite=overwrite,
+            seed=seed,
+            verbose=verbose,
+            settings={"max_epochs": max_epochs, "factor": factor},
+            budget={"hyperband_iterations": hyperband_iterations},
+            kwargs=kwargs,
+            schedule=schedule,
+        )
+        super().__init__(
+            hypermodel,
+            checked,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            directory=directory,
+            project_name=project_name,
+            overwrite=chief_may_overwrite(overwrite),
+            **kwargs,
+        )
+        self._tunekit_finish(
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+        )
+
+
+class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
+    """``keras_tuner.BayesianOptimization`` with tunekit's checks and seeding.
+
+    Takes KerasTuner's arguments (``hypermodel``, ``objective``,
+    ``max_trials``, ``num_initial_points``, ``alpha``, ``beta``, ``seed``,
+    ``hyperparameters``, ``tune_new_entries``, ``allow_new_entries``,
+    ``max_retries_per_trial``, ``max_consecutive_failed_trials`` and the
+    ``Tuner`` keywords), plus ``verbose``. See :class:`tunekit.Hyperband`
+    for ``objective=None``, ``seed`` and subclassing.
+
+    Examples
+    --------
+    >>> import tempfile, keras, tunekit
+    >>> def build(hp):
+    ...     model = keras.Sequential([keras.Input((4,)),
+    ...                               keras.layers.Dense(hp.Int("units", 2, 8)),
+    ...                               keras.layers.Dense(1)])
+    ...     model.compile("adam", "mse")
+    ...     return model
+    >>> tuner = tunekit.BayesianOptimization(
+    ...     build, "val_loss", max_trials=5, num_initial_points=2,
+    ...     directory=tempfile.mkdtemp(), verbose=False)
+    >>> tuner.oracle.max_trials
+    5
+    """
+
+    _tunekit_kind = "bayesian_optimization"
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_trials: int = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        hyperparameters: Any = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        verbose: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        max_trials = check_positive_int("max_trials", max_trials)
+        if num_initial_points is not None:
+            num_initial_points = check_positive_int(
+                "num_initial_points", num_initial_points
+            )
+        checked = self._tunekit_prepare(
+            hypermodel,
+            objective,
+            directory=directory,
+            project_name=project_name,
+            overwrite=overwrite,
+            seed=seed,
+            verbose=verbose,
+            settings={
+                "num_initial_points": num_initial_points,
+                "alpha": alpha,
+                "beta": beta,
+            },
+            budget={"max_trials": max_trials},
+            kwargs=kwargs,
+        )
+        super().__init__(
+            hypermodel,
+            checked,
+            max_trials=max_trials,
+            num_initial_points=num_initial_points,
+            alpha=alpha,
+            beta=beta,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            directory=directory,
+            project_name=project_name,
+            overwrite=chief_may_overwrite(overwrite),
+            **kwargs,
+        )
+        self._tunekit_finish(
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+        )
+
+
+class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
+    """``keras_tuner.RandomSearch`` with tunekit's checks and seeding.
+
+    Takes KerasTuner's arguments (``hypermodel``, ``objective``,
+    ``max_trials``, ``seed``, ``hyperparameters``, ``tune_new_entries``,
+    ``allow_new_entries``, ``max_retries_per_trial``,
+    ``max_consecutive_failed_trials`` and the ``Tuner`` keywords), plus
+    ``verbose``. See :class:`tunekit.Hyperband` for ``objective=None``,
+    ``seed`` and subclassing.
+
+    Examples
+    --------
+    >>> import tempfile, tunekit
+    >>> class Quadratic(tunekit.RandomSearch):
+    ...     def run_trial(self, trial, *args, **kwargs):
+    ...         x = trial.hyperparameters.Float("x", -2.0, 2.0)
+    ...         return (x - 1.0) ** 2  # objective=None: the float is minimized
+    >>> tuner = Quadratic(max_trials=3, seed=1, directory=tempfile.mkdtemp(),
+    ...                   verbose=False)
+    >>> tuner.search(verbose=0)
+    >>> len(tuner.oracle.trials)
+    3
+    """
+
+    _tunekit_kind = "random_search"
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_trials: int = 10,
+        seed: int | None = None,
+        hyperparameters: Any = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        verbose: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        max_trials = check_positive_int("max_trials", max_trials)
+        checked = self._tunekit_prepare(
+            hypermodel,
+            objective,
+            directory=directory,
+            project_name=project_name,
+            overwrite=overwrite,
+            seed=seed,
+            verbose=verbose,
+            settings={},
+            budget={"max_trials": max_trials},
+            kwargs=kwargs,
+        )
+        super().__init__(
+            hypermodel,
+            checked,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            directory=directory,
+            project_name=project_name,
+            overwrite=chief_may_overwrite(overwrite),
+            **kwargs,
+        )
+        self._tunekit_finish(
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+        )
+
+
+for _cls in (Hyperband, BayesianOptimization, RandomSearch):
+    _cls.__module__ = "tunekit"  # reprs and tracebacks show tunekit.Hyperband
+del _cls
+
+_CLASSES: dict[str, type] = {
+    "hyperband": Hyperband,
+    "bayesian_optimization": BayesianOptimization,
+    "random_search": RandomSearch,
+}
 
 
 def _tuner_class(kind: str) -> type:
-    if not _CLASSES:
-        _CLASSES.update(_tuner_classes())
     return _CLASSES[kind]
+
+
+class UncopyableCallbackError(
+    InvalidParameterError, keras_tuner.errors.FatalValueError
+):
+    """A search callback cannot be deep-copied.
+
+    Also KerasTuner's ``FatalValueError``, which KerasTuner raises there.
+    """
+
+
+class HypermodelBuildError(InvalidParameterError, keras_tuner.errors.FatalTypeError):
+    """The hypermodel did not return a Keras model.
+
+    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+    """
+
+
+class MissingObjectiveError(ObjectiveError, keras_tuner.errors.FatalTypeError):
+    """``objective=None`` with a fit that returns a History, not a float.
+
+    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+    """
+
+
+def _uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallbackError:
+    culprit = callbacks
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else ():
+        try:
+            copy.deepcopy(callback)
+        except Exception:
+            culprit = callback
+            break
+    return UncopyableCallbackError(
+        f"Callback {type(culprit).__name__} cannot be deep-copied "
+        f"({type(error).__name__}: {error}). KerasTuner copies every "
+        "callback for each trial, since they are reused across trials, and "
+        "would stop the search. All callbacks used during a search should be "
+        "deep-copyable: create the callback without unpicklable state (open "
+        f"files, locks, lambdas capturing models). {received('callbacks', callbacks)}"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -183,10 +724,19 @@ def _tuner_class(kind: str) -> type:
 
 
 def _check_hypermodel(hypermodel: Any) -> None:
-    import keras_tuner
+    import keras
 
-    if isinstance(hypermodel, keras_tuner.HyperModel):
-        return
+    if hypermodel is None or isinstance(hypermodel, keras_tuner.HyperModel):
+        return  # None: KerasTuner's rule (only with an overridden run_trial)
+    if isinstance(hypermodel, keras.Model):
+        raise InvalidParameterError(
+            "`hypermodel` must build a new model for each trial: a function of "
+            "`hp` that returns a compiled Keras model, or a "
+            "`keras_tuner.HyperModel`, not a model instance (KerasTuner would "
+            "call the model on the hyperparameters and every trial would fail). "
+            "Wrap the code that creates the model in `def build(hp): ...`. "
+            f"{received('hypermodel', type(hypermodel).__name__ + ' instance')}"
+        )
     if not callable(hypermodel):
         raise invalid_parameter(
             "hypermodel",
@@ -196,7 +746,36 @@ def _check_hypermodel(hypermodel: Any) -> None:
         )
 
 
-def _check_kwargs(kind: str, kwargs: dict[str, Any]) -> None:
+def _project_dir(directory: Any, project_name: Any) -> str:
+    """The project folder KerasTuner will use (its defaults included)."""
+    base = "." if directory is None else os.fspath(directory)
+    return os.path.join(base or ".", str(project_name or "untitled_project"))
+
+
+def _check_directory(directory: Any, project_name: Any) -> None:
+    if directory is None:
+        return
+    try:
+        path = os.fspath(directory)
+    except TypeError:
+        raise invalid_parameter(
+            "directory", directory, "a path (str or os.PathLike) or None"
+        ) from None
+    if os.path.isfile(path):
+        raise InvalidParameterError(
+            f"`directory` must be a folder for the tuner's project, but "
+            f"{path!r} is an existing file. Pass another `directory`. "
+            f"{received('directory', directory)}"
+        )
+    project = os.path.join(path, str(project_name or "untitled_project"))
+    if os.path.isfile(project):
+        raise InvalidParameterError(
+            f"The project folder {project!r} is an existing file. Pass another "
+            f"`project_name` or `directory`. {received('project_name', project_name)}"
+        )
+
+
+def _check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
     unknown = sorted(set(kwargs) - _TUNER_KWARGS)
     if not unknown:
         return
@@ -211,7 +790,7 @@ def _check_kwargs(kind: str, kwargs: dict[str, Any]) -> None:
     elif name == "max_epochs":
         hint = " Only Hyperband has `max_epochs`; pass `epochs=` to `search()`."
     raise InvalidParameterError(
-        f"`{kind}()` got unexpected keyword argument(s) {unknown}.{hint} "
+        f"`{caller}()` got unexpected keyword argument(s) {unknown}.{hint} "
         f"{received(name, kwargs[name])}"
     )
 
@@ -228,6 +807,8 @@ def _space_signature(hyperparameters: Any) -> dict[str, Any]:
 
 
 def _objective_signature(objective: Any) -> list[list[str]]:
+    if objective is None:
+        return []
     return sorted([o.name, o.direction] for o in objective_list(objective))
 
 
@@ -369,6 +950,7 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def _guard_existing_project(tuner: Any, config: _Config) -> None:
     """Resume a matching project, refuse a stale one. Never deletes anything."""
     project_dir = tuner.project_dir
+    check_project_files(project_dir)  # a truncated file: say which, not JSONDecodeError
     new = config.fingerprint
     path = os.path.join(project_dir, FINGERPRINT_FILE)
     if os.path.exists(path):
@@ -379,8 +961,8 @@ def _guard_existing_project(tuner: Any, config: _Config) -> None:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise StaleProjectError(
                 f"Found an existing project at {project_dir!r} whose state cannot "
-                f"be read ({error!r}). Pass `overwrite=True` to start afresh "
-                "(this deletes it) or choose a new `project_name`."
+                f"be read ({error!r}). To start afresh, pass `overwrite=True` "
+                "(this deletes it), or choose a new `project_name`."
             ) from error
     differences = _differences(old, new)
     if differences:
@@ -389,8 +971,8 @@ def _guard_existing_project(tuner: Any, config: _Config) -> None:
             f"The project at {project_dir!r} (written by {origin}) was created "
             "with a different configuration, so resuming it would reuse old "
             "trials, scores and search space:\n  - "
-            f"{listing}\nPass `overwrite=True` to delete it and start afresh, or "
-            "choose a new `project_name`."
+            f"{listing}\nTo start afresh, pass `overwrite=True` (this deletes it), "
+            "or choose a new `project_name`."
         )
     tuner._tunekit_deferring_reload = False
     super(_TunekitMixin, tuner).reload()
@@ -410,14 +992,19 @@ def _remaining(tuner: Any, config: _Config) -> tuple[int, int | None]:
 
 
 def _report_resume(tuner: Any, config: _Config) -> None:
-    done, remaining = _remaining(tuner, config)
-    completed = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+    started, remaining = _remaining(tuner, config)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    completed = statuses.count("COMPLETED")
+    # A trial interrupted by Ctrl-C or a kill is not done: KerasTuner reruns it.
+    interrupted = sum(s not in ("COMPLETED", "FAILED", "INVALID") for s in statuses)
+    rerun = f", {interrupted} interrupted to run again" if interrupted else ""
     _say(
         config,
-        f"tunekit: resuming project {tuner.project_dir!r}: {done} trial(s) done "
-        f"({completed} completed), {remaining} remaining.",
+        f"tunekit: resuming project {tuner.project_dir!r}: "
+        f"{started - interrupted} trial(s) done ({completed} completed){rerun}, "
+        f"{remaining} remaining.",
     )
-    if remaining == 0:
+    if remaining == 0 and not interrupted:
         knob = (
             "a larger `hyperband_iterations`"
             if config.kind == "hyperband"
@@ -478,56 +1065,11 @@ def _warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
 
 
 def _build_tuner(
-    kind: str,
-    hypermodel: Any,
-    objective: Any,
-    *,
-    directory: str | os.PathLike[str] | None,
-    project_name: str | None,
-    overwrite: bool,
-    verbose: bool,
-    settings: dict[str, Any],
-    budget: dict[str, Any],
-    oracle_kwargs: dict[str, Any],
-    kwargs: dict[str, Any],
-    schedule: HyperbandSchedule | None = None,
+    kind: str, hypermodel: Any, objective: Any, kwargs: dict[str, Any], **named: Any
 ) -> Any:
-    _check_hypermodel(hypermodel)
-    _check_kwargs(kind, kwargs)
-    if not isinstance(overwrite, bool):
-        raise invalid_parameter("overwrite", overwrite, "True or False")
-    checked_objective = validate_objective(objective)
-    config = _Config(
-        kind=kind,
-        objective=checked_objective,
-        verbose=bool(verbose),
-        budget=budget,
-        settings=settings,
-        schedule=schedule,
-    )
-    cls: Any = _tuner_class(kind)
-    cls._tunekit_deferring_reload = True
-    try:
-        tuner = cls(
-            hypermodel,
-            objective=checked_objective,
-            directory=None if directory is None else os.fspath(directory),
-            project_name=project_name,
-            overwrite=overwrite,
-            **oracle_kwargs,
-            **kwargs,
-        )
-    finally:
-        cls._tunekit_deferring_reload = False
-    tuner._tunekit = config
-    tuner._tunekit_deferring_reload = False
-    config.fingerprint = _fingerprint(tuner, config)
-    if getattr(tuner, "_tunekit_pending_reload", False):
-        tuner._tunekit_pending_reload = False
-        _guard_existing_project(tuner, config)
-    _write_fingerprint(tuner, config)
-    _warn_budget(tuner, config, kwargs)
-    return tuner
+    """What the factories share: their own argument check, then the class."""
+    _check_kwargs(kind, kind, kwargs)
+    return _tuner_class(kind)(hypermodel, objective, **named, **kwargs)
 
 
 def _check_seed(seed: Any) -> None:
@@ -609,27 +1151,19 @@ def hyperband(
     ...
     tunekit._errors.InvalidParameterError: `hyperband()` got unexpected ...
     """
-    max_epochs = check_positive_int("max_epochs", max_epochs)
-    schedule = hyperband_schedule(max_epochs, factor, hyperband_iterations)
-    _check_seed(seed)
     return _build_tuner(
         "hyperband",
         hypermodel,
         objective,
+        kwargs,
+        max_epochs=max_epochs,
+        factor=factor,
+        hyperband_iterations=hyperband_iterations,
         directory=directory,
         project_name=project_name,
         overwrite=overwrite,
+        seed=seed,
         verbose=verbose,
-        settings={"max_epochs": max_epochs, "factor": factor},
-        budget={"hyperband_iterations": hyperband_iterations},
-        oracle_kwargs={
-            "max_epochs": max_epochs,
-            "factor": factor,
-            "hyperband_iterations": hyperband_iterations,
-            "seed": seed,
-        },
-        kwargs=kwargs,
-        schedule=schedule,
     )
 
 
@@ -687,34 +1221,20 @@ def bayesian_optimization(
     >>> isinstance(tuner, keras_tuner.BayesianOptimization)
     True
     """
-    max_trials = check_positive_int("max_trials", max_trials)
-    if num_initial_points is not None:
-        num_initial_points = check_positive_int(
-            "num_initial_points", num_initial_points
-        )
-    _check_seed(seed)
     return _build_tuner(
         "bayesian_optimization",
         hypermodel,
         objective,
+        kwargs,
+        max_trials=max_trials,
+        num_initial_points=num_initial_points,
+        alpha=alpha,
+        beta=beta,
         directory=directory,
         project_name=project_name,
         overwrite=overwrite,
+        seed=seed,
         verbose=verbose,
-        settings={
-            "num_initial_points": num_initial_points,
-            "alpha": alpha,
-            "beta": beta,
-        },
-        budget={"max_trials": max_trials},
-        oracle_kwargs={
-            "max_trials": max_trials,
-            "num_initial_points": num_initial_points,
-            "alpha": alpha,
-            "beta": beta,
-            "seed": seed,
-        },
-        kwargs=kwargs,
     )
 
 
@@ -766,20 +1286,17 @@ def random_search(
     ...
     tunekit._errors.ObjectiveError: The direction of objective 'val_mae' must be ...
     """
-    max_trials = check_positive_int("max_trials", max_trials)
-    _check_seed(seed)
     return _build_tuner(
         "random_search",
         hypermodel,
         objective,
+        kwargs,
+        max_trials=max_trials,
         directory=directory,
         project_name=project_name,
         overwrite=overwrite,
+        seed=seed,
         verbose=verbose,
-        settings={},
-        budget={"max_trials": max_trials},
-        oracle_kwargs={"max_trials": max_trials, "seed": seed},
-        kwargs=kwargs,
     )
 
 
@@ -802,16 +1319,27 @@ def _fit_arguments(fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> dic
     return arguments
 
 
-def _uses_default_fit(tuner: Any) -> bool:
-    import keras_tuner
-
-    run_trial = type(tuner).run_trial
-    own_run_trial = run_trial in (
+def _uses_default_run_trial(tuner: Any) -> bool:
+    """True unless a subclass overrides ``run_trial`` (then it may build anything)."""
+    return type(tuner).run_trial in (
+        _TunekitMixin.run_trial,
         keras_tuner.Tuner.run_trial,
         keras_tuner.Hyperband.run_trial,
     )
+
+
+def _uses_default_fit(tuner: Any) -> bool:
+    """True when each trial is ``model.fit`` of the built model, as KerasTuner does.
+
+    Only then do the objective and the logged keys follow from the model; a
+    custom ``run_trial`` or ``HyperModel.fit`` returns what it likes.
+    """
     hypermodel = tuner.hypermodel
-    return own_run_trial and type(hypermodel).fit is keras_tuner.HyperModel.fit
+    return (
+        _uses_default_run_trial(tuner)
+        and hypermodel is not None
+        and type(hypermodel).fit is keras_tuner.HyperModel.fit
+    )
 
 
 def _check_hyperband_epochs(config: _Config, arguments: dict[str, Any]) -> None:
@@ -846,7 +1374,7 @@ def _has_validation(arguments: dict[str, Any]) -> bool:
 
 def _check_validation_freq(arguments: dict[str, Any], objective: Any) -> None:
     freq = arguments.get("validation_freq", 1)
-    if freq == 1:
+    if freq == 1 or objective is None:
         return
     uses_val = any(o.name.startswith("val_") for o in objective_list(objective))
     if uses_val:
@@ -885,18 +1413,10 @@ def _check_callbacks_copyable(callbacks: Any) -> list[Any]:
         raise invalid_parameter(
             "callbacks", callbacks, "a list of keras.callbacks.Callback objects"
         )
-    for callback in callbacks:
-        try:
-            copy.deepcopy(callback)
-        except Exception as error:
-            raise InvalidParameterError(
-                f"Callback {type(callback).__name__} cannot be deep-copied "
-                f"({type(error).__name__}: {error}). KerasTuner copies every "
-                "callback for each trial and would stop the search with a "
-                "FatalValueError. Create the callback without unpicklable state "
-                "(open files, locks, lambdas capturing models). "
-                f"{received('callbacks', callbacks)}"
-            ) from error
+    try:
+        copy.deepcopy(list(callbacks))
+    except Exception as error:
+        raise _uncopyable_callbacks(callbacks, error) from error
     return list(callbacks)
 
 
@@ -981,14 +1501,38 @@ def _check_patience(callback: Any, schedule: HyperbandSchedule) -> None:
 
 
 def _default_model(tuner: Any) -> Any:
+    """The model of the default hyperparameters, or None when it is too large."""
     hp = tuner.oracle.get_space()
     try:
         return tuner._try_build(hp)
+    except keras_tuner.errors.FailedTrialError:
+        return None  # max_model_size: KerasTuner fails such trials one by one
+    except keras_tuner.errors.FatalTypeError as error:
+        raise HypermodelBuildError(
+            "The hypermodel must return a Keras model: building it with the "
+            "default hyperparameters returned something else, so every trial "
+            "would fail. Expected the model-building function, or "
+            "HyperModel.build(), to return a valid Keras Model instance (did "
+            f"it forget `return model`?). {error}"
+        ) from error
     except Exception as error:
         raise InvalidParameterError(
             "Building the model with the default hyperparameters failed, so "
             f"every trial would fail: {type(error).__name__}: {error}"
         ) from error
+
+
+def _check_objective_given(objective: Any) -> None:
+    if objective is not None:
+        return
+    raise MissingObjectiveError(
+        "`objective` is None, so KerasTuner scores each trial by the float that "
+        "`run_trial` or `HyperModel.fit` returns, but this search uses the "
+        "default fit, which returns a History: every trial would fail. Pass "
+        "the metric to optimize, e.g. objective='val_loss' or "
+        "objective='val_accuracy', or return a float from a custom "
+        "`HyperModel.fit`. Received: objective=None"
+    )
 
 
 def _logged_keys(model: Any, arguments: dict[str, Any]) -> list[str] | None:
@@ -1025,25 +1569,32 @@ def _check_labels(model: Any, arguments: dict[str, Any]) -> None:
 
 
 def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
+    from tunekit.labels._fit_checks import check_fit_weights, check_search_data
+
     config: _Config = tuner._tunekit
     arguments = _fit_arguments(fit_args, fit_kwargs)
+    check_fit_weights(arguments)  # class/sample weights, before any model is built
     _check_hyperband_epochs(config, arguments)
     callbacks = _check_callbacks_copyable(arguments.get("callbacks"))
     keys = None
     model = None
+    if _uses_default_run_trial(tuner) and tuner.hypermodel is not None:
+        model = _default_model(tuner)
     if _uses_default_fit(tuner):
+        _check_objective_given(config.objective)
         validation = _has_validation(arguments)
         _check_validation_freq(arguments, config.objective)
         validate_objective(config.objective, validation=validation)
-        model = _default_model(tuner)
-        _check_labels(model, arguments)
-        train_keys = _logged_keys(model, arguments)
-        if train_keys is not None:
-            validate_objective(config.objective, train_keys, validation=validation)
-            keys = sorted(
-                set(train_keys)
-                | ({f"val_{k}" for k in train_keys} if validation else set())
-            )
+        if model is not None:
+            check_search_data(model, arguments)  # input shapes, unlabelled datasets
+            _check_labels(model, arguments)
+            train_keys = _logged_keys(model, arguments)
+            if train_keys is not None:
+                validate_objective(config.objective, train_keys, validation=validation)
+                keys = sorted(
+                    set(train_keys)
+                    | ({f"val_{k}" for k in train_keys} if validation else set())
+                )
     _check_monitors(callbacks, keys, model, config)
     if config.schedule is not None and config.verbose:
         print(config.schedule)

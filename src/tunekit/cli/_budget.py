@@ -1,0 +1,144 @@
+"""``--time-budget`` and ``--target``: end a search early, cleanly.
+
+:class:`SearchBudget` is checked each time KerasTuner asks the oracle for the
+next trial. Once the time is spent or the best score reaches the target, the
+oracle answers with a ``STOPPED`` trial, KerasTuner's own signal for "the
+search is over": the search loop ends normally, the trial in progress has
+finished and been saved, and nothing is killed. The project on disk is a
+normal, unfinished project: running the same command again (without
+``--overwrite``) resumes it where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["SearchBudget", "minutes"]
+
+
+def minutes(text: str) -> float:
+    """``argparse`` type for ``--time-budget``: a number of minutes > 0.
+
+    Examples
+    --------
+    >>> minutes("1.5")
+    1.5
+    >>> minutes("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number of minutes > 0, got 0.0
+    """
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of minutes, got {text!r}"
+        ) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of minutes > 0, got {value}"
+        )
+    return value
+
+
+@dataclass
+class SearchBudget:
+    """Stop a search once ``seconds`` have passed or the best score hits ``target``.
+
+    Parameters
+    ----------
+    seconds : float or None
+        Wall-clock budget, counted from :meth:`install`. A trial that is
+        running when it runs out is finished, not cut, and every run trains
+        at least one trial (so a resumed search always makes progress).
+    target : float or None
+        Stop as soon as the best completed trial's score is at least
+        ``target`` (at most, for an objective to minimise).
+
+    Examples
+    --------
+    >>> budget = SearchBudget(seconds=None, target=0.9)
+    >>> budget.reason_to_stop(best=0.95, direction="max")
+    'the best val_accuracy 0.9500 reached --target 0.9'
+    >>> budget.reason_to_stop(best=0.5, direction="max") is None
+    True
+    >>> budget = SearchBudget(seconds=0.0)
+    >>> budget.reason_to_stop(best=None, direction="max") is None  # 1 trial first
+    True
+    >>> budget.trials_started = 1
+    >>> budget.reason_to_stop(best=None, direction="max")[:19]
+    '--time-budget 0 min'
+
+    """
+
+    seconds: float | None = None
+    target: float | None = None
+    objective: str = "val_accuracy"
+    stopped_because: str | None = field(default=None, init=False)
+    trials_started: int = field(default=0, init=False)
+    _start: float = field(default_factory=time.monotonic, init=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether either limit is set."""
+        return self.seconds is not None or self.target is not None
+
+    def reason_to_stop(self, *, best: float | None, direction: str) -> str | None:
+        """Why the search should stop now, or ``None`` to go on."""
+        if self.target is not None and best is not None:
+            reached = best >= self.target if direction == "max" else best <= self.target
+            if reached:
+                return (
+                    f"the best {self.objective} {best:.4f} reached "
+                    f"--target {self.target:g}"
+                )
+        if self.seconds is not None and self.trials_started:
+            elapsed = time.monotonic() - self._start
+            if elapsed >= self.seconds:
+                return (
+                    f"--time-budget {self.seconds / 60:g} min spent "
+                    f"({elapsed / 60:.1f} min)"
+                )
+        return None
+
+    def install(self, tuner: Any) -> None:
+        """Make ``tuner``'s oracle end the search once a limit is reached."""
+        self._start = time.monotonic()
+        if not self.active:
+            return
+        from keras_tuner.engine import trial as trial_module
+
+        oracle = tuner.oracle
+        create_trial = oracle.create_trial
+        budget = self
+
+        def create_trial_within_budget(tuner_id: str) -> Any:
+            reason = budget.reason_to_stop(
+                best=_best_score(oracle), direction=oracle.objective.direction
+            )
+            if reason is None:
+                trial = create_trial(tuner_id)
+                if trial.status == trial_module.TrialStatus.RUNNING:
+                    budget.trials_started += 1
+                return trial
+            budget.stopped_because = reason
+            # KerasTuner's own end-of-search signal; nothing is recorded.
+            return trial_module.Trial(
+                oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+            )
+
+        oracle.create_trial = create_trial_within_budget
+
+
+def _best_score(oracle: Any) -> float | None:
+    try:
+        best = oracle.get_best_trials(1)
+    except Exception:  # no completed trial yet
+        return None
+    if not best or best[0].score is None:
+        return None
+    return float(best[0].score)

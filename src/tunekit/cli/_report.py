@@ -1,0 +1,115 @@
+"""``tunekit report PROJECT_DIR``: one self-contained HTML page about a search.
+
+``PROJECT_DIR`` is the tuner project (``--directory``/``--project-name`` of
+``tunekit tune``, or any KerasTuner ``directory/project_name``), finished,
+interrupted or still running. The page (leaderboard, best-so-far by trial
+and by time, each hyperparameter against the objective, flagged trials, the
+Hyperband schedule) is written to ``PROJECT_DIR/report.html`` unless
+``--output`` says otherwise. Nothing is imported from Keras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from tunekit._errors import TunekitError
+from tunekit.cli._args import positive_int, report_error
+from tunekit.cli._quiet import result_stream
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``tunekit report`` options to ``parser``."""
+    parser.epilog = (
+        "Example: tunekit report tunekit_runs/tune/train_hyperband --output report.html"
+    )
+    parser.add_argument(
+        "project_dir",
+        metavar="PROJECT_DIR",
+        help="the tuner project: the folder holding oracle.json and trial_*",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        help="HTML file to write (default: PROJECT_DIR/report.html)",
+    )
+    parser.add_argument(
+        "--n-classes",
+        type=positive_int,
+        default=None,
+        help="number of classes, to flag trials whose accuracy is 1/k "
+        "(default: not checked)",
+    )
+    parser.add_argument(
+        "--title", default=None, help="page title (default: the project's name)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="write {path, trials, best_trial, best_score} as one JSON object "
+        "to stdout",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``tunekit report``; return the process exit code."""
+    try:
+        return _run(args)
+    except TunekitError as exc:
+        return report_error("report", exc)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tunekit._errors import InvalidParameterError
+    from tunekit.tuners._report import report_from_project, write_report
+
+    project = args.project_dir
+    if not os.path.isfile(os.path.join(project, "oracle.json")) and not any(
+        name.startswith("trial_") for name in _listing(project)
+    ):
+        raise InvalidParameterError(
+            "PROJECT_DIR must be a tuner project: the folder with oracle.json "
+            "and the trial_* folders (for `tunekit tune`: --directory/"
+            f"--project-name). Received: PROJECT_DIR={project!r}"
+        )
+    if args.n_classes is not None and args.n_classes < 2:
+        raise InvalidParameterError(
+            f"--n-classes must be at least 2. Received: --n-classes={args.n_classes}"
+        )
+    data = report_from_project(project, n_classes=args.n_classes, title=args.title)
+    output = args.output or os.path.join(project, "report.html")
+    path = write_report(data, output)
+    best = data.best_trial
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(path),
+                    "trials": len(data.trials),
+                    "running": data.running,
+                    "best_trial": None if best is None else best.trial_id,
+                    "best_score": None if best is None else best.score,
+                    "objective": list(data.objective),
+                }
+            ),
+            file=result_stream(),
+        )
+        return 0
+    best_text = (
+        "no finished trial yet"
+        if best is None
+        else f"best trial {best.trial_id}: {data.objective[0]}={best.score:.4f}"
+    )
+    print(f"report written to {path} ({len(data.trials)} trials, {best_text})")
+    return 0
+
+
+def _listing(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []

@@ -1,0 +1,102 @@
+"""Check the JSON files of an existing tuner project before anything reads them.
+
+A search killed while KerasTuner writes ``oracle.json`` or a ``trial.json``
+leaves a truncated file; KerasTuner then fails deep inside its reload with a
+bare ``JSONDecodeError`` that names neither the file nor the way out.
+:func:`check_project_files` reads every file a reload will read and raises
+:class:`~tunekit.CorruptProjectError` naming the broken one. It deletes
+nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+from tunekit._errors import CorruptProjectError
+
+__all__ = ["check_project_files", "project_json_files"]
+
+# Top-level files a reload reads: tunekit's fingerprint, the oracle, the tuners
+# (``tuner0.json``, ``chief.json``... one per tuner id).
+_TOP_LEVEL = ("tunekit.json", "oracle.json")
+
+
+def project_json_files(project_dir: str | os.PathLike[str]) -> list[str]:
+    """Every JSON file a tuner reads when it resumes ``project_dir``, sorted.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from tunekit.tuners._project_files import project_json_files
+    >>> project = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(project, "trial_0"))
+    >>> for name in ("oracle.json", "tuner0.json", "trial_0/trial.json"):
+    ...     open(os.path.join(project, name), "w").close()
+    >>> [os.path.relpath(p, project) for p in project_json_files(project)]
+    ['oracle.json', 'trial_0/trial.json', 'tuner0.json']
+    """
+    project_dir = os.fspath(project_dir)
+    found = [os.path.join(project_dir, name) for name in _TOP_LEVEL]
+    found += glob.glob(os.path.join(glob.escape(project_dir), "*.json"))
+    found += glob.glob(os.path.join(glob.escape(project_dir), "trial_*", "trial.json"))
+    return sorted({path for path in found if os.path.isfile(path)})
+
+
+def _problem(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        return f"it is not UTF-8 text ({error.reason})"
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
+    if not text.strip():
+        return "it is empty (probably truncated by an interrupted write)"
+    try:
+        content = json.loads(text)
+    except ValueError as error:
+        return f"it is truncated or not valid JSON ({error})"
+    if not isinstance(content, dict):
+        return f"it holds a JSON {type(content).__name__}, not an object"
+    return None
+
+
+def check_project_files(project_dir: str | os.PathLike[str]) -> None:
+    """Raise :class:`~tunekit.CorruptProjectError` if a project file is unreadable.
+
+    Parameters
+    ----------
+    project_dir : str or path-like
+        An existing tuner project directory.
+
+    Raises
+    ------
+    CorruptProjectError
+        Naming the first broken file, saying that nothing was deleted, and how
+        to go on (``overwrite=True`` or a new ``project_name``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from tunekit.tuners._project_files import check_project_files
+    >>> project = tempfile.mkdtemp()
+    >>> with open(os.path.join(project, "oracle.json"), "w") as f:
+    ...     _ = f.write('{"ongoing_trials": {')
+    >>> check_project_files(project)
+    Traceback (most recent call last):
+    ...
+    tunekit._errors.CorruptProjectError: The project file '...oracle.json' ...
+    """
+    project_dir = os.fspath(project_dir)
+    for path in project_json_files(project_dir):
+        problem = _problem(path)
+        if problem is None:
+            continue
+        raise CorruptProjectError(
+            f"The project file {path!r} cannot be read: {problem}. The project "
+            f"at {project_dir!r} cannot be resumed; nothing was deleted. Pass "
+            "`overwrite=True` to delete the project and start afresh, or choose "
+            "a new `project_name` (or `directory`) to keep it as it is."
+        )

@@ -1,0 +1,946 @@
+"""One self-contained HTML page about a search: ``tunekit report`` and ``to_html``.
+
+The page has no external resource (inline CSS, inline SVG charts, a few
+lines of inline JavaScript for sorting), so it opens offline, can be mailed
+or attached to a CI run, and never fetches from a CDN. It shows
+
+* the leaderboard: every trial with status, score, best epoch, flags and
+  hyperparameters (click a column to sort); the best trial is highlighted;
+* the best score so far against the trial number and against time;
+* each hyperparameter against the objective;
+* collapsed (accuracy at chance), pruned, failed and NaN-loss trials marked
+  in the table and the charts;
+* the Hyperband schedule, with how many trials of each round have run.
+
+Two sources: :func:`report_from_project` reads a project directory on disk
+(finished, interrupted or still running; no Keras, no hypermodel needed), and
+:func:`report_from_summary` takes :func:`tunekit.summarize`'s result.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunekit._errors import InvalidParameterError
+from tunekit._validation import received
+
+__all__ = [
+    "ReportData",
+    "ReportTrial",
+    "render_html",
+    "report_from_project",
+    "report_from_summary",
+    "write_report",
+]
+
+_ACCURACY = {"accuracy", "acc", "binary_accuracy", "categorical_accuracy"}
+_ACCURACY |= {"sparse_categorical_accuracy"}
+_HYPERBAND_KEYS = (
+    "tuner/epochs",
+    "tuner/initial_epoch",
+    "tuner/bracket",
+    "tuner/round",
+)
+
+
+@dataclass(frozen=True)
+class ReportTrial:
+    """One trial as the report shows it.
+
+    Examples
+    --------
+    >>> trial = ReportTrial("3", "COMPLETED", 0.91, 4, {"units": 32})
+    >>> trial.finished
+    True
+    """
+
+    trial_id: str
+    status: str
+    score: float | None
+    best_epoch: int | None
+    hyperparameters: dict[str, Any]
+    flags: tuple[str, ...] = ()
+    message: str | None = None
+    finished_seconds: float | None = None
+    hyperband: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        """Completed with a finite score."""
+        return (
+            self.status == "COMPLETED"
+            and self.score is not None
+            and not math.isnan(self.score)
+        )
+
+
+@dataclass
+class ReportData:
+    """Everything the page shows.
+
+    Examples
+    --------
+    >>> data = ReportData("demo", ("val_loss", "min"), [
+    ...     ReportTrial("0", "COMPLETED", 0.5, 1, {"u": 2}),
+    ...     ReportTrial("1", "COMPLETED", 0.3, 1, {"u": 4})])
+    >>> data.best_trial.trial_id, data.best_so_far
+    ('1', [0.5, 0.3])
+    """
+
+    title: str
+    objective: tuple[str, str]
+    trials: list[ReportTrial]
+    hyperband: dict[str, int] | None = None
+    running: bool = False
+    source: str = ""
+
+    @property
+    def direction(self) -> str:
+        """``"max"`` or ``"min"``."""
+        return self.objective[1]
+
+    def _better(self, a: float, b: float) -> bool:
+        return a > b if self.direction == "max" else a < b
+
+    @property
+    def best_so_far(self) -> list[float | None]:
+        """Best finished score after each trial (``None`` before the first)."""
+        best: float | None = None
+        curve = []
+        for trial in self.trials:
+            if trial.finished and (best is None or self._better(trial.score, best)):
+                best = trial.score
+            curve.append(best)
+        return curve
+
+    @property
+    def best_trial(self) -> ReportTrial | None:
+        """The best finished trial (the first of equal scores)."""
+        best = None
+        for trial in self.trials:
+            if trial.finished and (
+                best is None or self._better(trial.score, best.score)
+            ):
+                best = trial
+        return best
+
+
+# ---- reading a project directory -------------------------------------------
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _history(metrics: dict[str, Any], name: str) -> list[float]:
+    entry = (metrics.get("metrics") or {}).get(name) or {}
+    values = []
+    for observation in entry.get("observations") or []:
+        value = observation.get("value")
+        if isinstance(value, list):
+            value = sum(value) / len(value) if value else None
+        if value is not None:
+            values.append(float(value))
+    return values
+
+
+def _base(name: str) -> str:
+    return name[4:] if name.startswith("val_") else name
+
+
+def _disk_flags(
+    metrics: dict[str, Any], record: dict[str, Any] | None, n_classes: int | None
+) -> list[str]:
+    flags = []
+    names = list((metrics.get("metrics") or {}).keys())
+    if n_classes:
+        accuracy = [n for n in names if _base(n) in _ACCURACY]
+        chosen = [n for n in accuracy if n.startswith("val_")] or accuracy
+        for name in chosen:
+            values = [v for v in _history(metrics, name) if not math.isnan(v)]
+            if values and abs(max(values) - 1 / n_classes) <= 0.02:
+                flags.append("collapsed")
+                break
+    for name in names:
+        if _base(name).endswith("loss") and any(
+            math.isnan(v) for v in _history(metrics, name)
+        ):
+            flags.append("nan_loss")
+            break
+    if record and record.get("pruned"):
+        flags.append("pruned")
+    return flags
+
+
+def _last_line(message: Any) -> str | None:
+    if not message:
+        return None
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def _trial_order(project_dir: str, oracle: dict[str, Any] | None) -> list[str]:
+    found = sorted(
+        name[len("trial_") :]
+        for name in os.listdir(project_dir)
+        if name.startswith("trial_")
+        and os.path.isfile(os.path.join(project_dir, name, "trial.json"))
+    )
+    order = [str(i) for i in (oracle or {}).get("start_order") or []]
+    order = [i for i in order if i in found]
+    rest = sorted((i for i in found if i not in order), key=_numeric_key)
+    return order + rest
+
+
+def _numeric_key(trial_id: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in trial_id if ch.isdigit())
+    return (int(digits) if digits else 0, trial_id)
+
+
+def _hyperband_settings(
+    fingerprint: dict[str, Any] | None, oracle: dict[str, Any] | None
+) -> dict[str, int] | None:
+    for source in (
+        (fingerprint or {}).get("settings") or {},
+        (fingerprint or {}).get("budget") or {},
+        oracle or {},
+    ):
+        if "max_epochs" in source and "factor" in source:
+            return {
+                "max_epochs": int(source["max_epochs"]),
+                "factor": int(source["factor"]),
+                "hyperband_iterations": int(source.get("hyperband_iterations", 1)),
+            }
+    return None
+
+
+def report_from_project(
+    project_dir: str | os.PathLike[str],
+    *,
+    n_classes: int | None = None,
+    title: str | None = None,
+) -> ReportData:
+    """Read a KerasTuner project directory (tunekit's or plain KerasTuner's).
+
+    Parameters
+    ----------
+    project_dir : str or path-like
+        ``directory/project_name`` of the search: the folder holding
+        ``oracle.json`` and the ``trial_*`` folders. It may belong to a
+        search that is still running or was interrupted.
+    n_classes : int, optional
+        Number of classes; with it, a trial whose best accuracy is ``1/k``
+        is flagged ``collapsed``.
+    title : str, optional
+        Page title (default: the project's folder name).
+
+    Returns
+    -------
+    ReportData
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report_from_project(tempfile.mkdtemp()).trials
+    []
+    """
+    root = os.fspath(project_dir)
+    if not os.path.isdir(root):
+        raise InvalidParameterError(
+            "`project_dir` must be the folder of a tuner project (the one "
+            "holding oracle.json and the trial_* folders), but it does not "
+            f"exist. {received('project_dir', root)}"
+        )
+    if n_classes is not None and (
+        isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2
+    ):
+        raise InvalidParameterError(
+            f"`n_classes` must be an integer >= 2 or None. "
+            f"{received('n_classes', n_classes)}"
+        )
+    oracle = _read_json(os.path.join(root, "oracle.json"))
+    fingerprint = _read_json(os.path.join(root, "tunekit.json"))
+    objective = _objective(fingerprint)
+    trials: list[ReportTrial] = []
+    ends: list[float] = []
+    for trial_id in _trial_order(root, oracle):
+        folder = os.path.join(root, f"trial_{trial_id}")
+        data = _read_json(os.path.join(folder, "trial.json"))
+        if not isinstance(data, dict):
+            continue
+        record = _read_json(os.path.join(folder, "tunekit_trial.json"))
+        metrics = data.get("metrics") or {}
+        if objective is None:
+            objective = _objective_from_trial(data)
+        values = (data.get("hyperparameters") or {}).get("values") or {}
+        status = str(data.get("status") or "UNKNOWN")
+        score = data.get("score")
+        end = os.path.getmtime(os.path.join(folder, "trial.json"))
+        if status != "RUNNING":
+            ends.append(end)
+        trials.append(
+            ReportTrial(
+                trial_id=str(data.get("trial_id", trial_id)),
+                status=status,
+                score=None if score is None else float(score),
+                best_epoch=data.get("best_step") if status == "COMPLETED" else None,
+                hyperparameters={
+                    k: v for k, v in values.items() if not k.startswith("tuner/")
+                },
+                flags=tuple(_disk_flags(metrics, record, n_classes)),
+                message=None
+                if status == "COMPLETED"
+                else _last_line(data.get("message")),
+                finished_seconds=None if status == "RUNNING" else end,
+                hyperband={
+                    k[6:]: int(values[k]) for k in _HYPERBAND_KEYS if k in values
+                },
+            )
+        )
+    start = _search_start(root, ends)
+    trials = [
+        t
+        if t.finished_seconds is None
+        else _replace(t, finished_seconds=max(0.0, t.finished_seconds - start))
+        for t in trials
+    ]
+    running = any(t.status == "RUNNING" for t in trials) or bool(
+        (oracle or {}).get("ongoing_trials")
+    )
+    return ReportData(
+        title=title or os.path.basename(os.path.normpath(root)),
+        objective=objective or ("score", "max"),
+        trials=trials,
+        hyperband=_hyperband_settings(fingerprint, oracle),
+        running=running,
+        source=os.path.abspath(root),
+    )
+
+
+def _replace(trial: ReportTrial, **changes: Any) -> ReportTrial:
+    import dataclasses
+
+    return dataclasses.replace(trial, **changes)
+
+
+def _search_start(root: str, ends: Sequence[float]) -> float:
+    if not ends:
+        return 0.0
+    first = min(ends)
+    fingerprint = os.path.join(root, "tunekit.json")
+    if os.path.exists(fingerprint) and os.path.getmtime(fingerprint) < first:
+        return os.path.getmtime(fingerprint)
+    return first
+
+
+def _objective(fingerprint: Any) -> tuple[str, str] | None:
+    try:
+        name, direction = fingerprint["objective"][0]
+        return str(name), str(direction)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _objective_from_trial(data: dict[str, Any]) -> tuple[str, str] | None:
+    metrics = (data.get("metrics") or {}).get("metrics") or {}
+    score = data.get("score")
+    for name, entry in metrics.items():
+        values = _history(data.get("metrics") or {}, name)
+        if (
+            score is not None
+            and values
+            and any(math.isclose(v, score, rel_tol=1e-6) for v in values)
+        ):
+            if name.startswith("val_"):
+                return name, str(entry.get("direction") or "max")
+    return None
+
+
+# ---- from a SearchSummary ---------------------------------------------------
+
+
+def report_from_summary(summary: Any, *, title: str | None = None) -> ReportData:
+    """Build the report from :func:`tunekit.summarize`'s ``SearchSummary``.
+
+    Examples
+    --------
+    >>> from tunekit.tuners._summary import SearchSummary
+    >>> report_from_summary(SearchSummary([("val_loss", "min")])).objective
+    ('val_loss', 'min')
+    """
+    objective = tuple(summary.objective[0]) if summary.objective else ("score", "max")
+    trials = [
+        ReportTrial(
+            trial_id=row.trial_id,
+            status=row.status,
+            score=row.score,
+            best_epoch=row.best_epoch,
+            hyperparameters=dict(row.hyperparameters),
+            flags=tuple(row.flags),
+            message=row.message,
+            finished_seconds=getattr(row, "finished_seconds", None),
+        )
+        for row in summary.rows
+    ]
+    return ReportData(
+        title=title or "search report",
+        objective=(str(objective[0]), str(objective[1])),
+        trials=trials,
+        hyperband=getattr(summary, "hyperband", None),
+        running=any(t.status == "RUNNING" for t in trials),
+        source="tunekit.summarize",
+    )
+
+
+# ---- rendering --------------------------------------------------------------
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
+color:#1d2330;background:#f6f7fb}
+header{background:#283593;color:#fff;padding:18px 28px}
+header h1{margin:0;font-size:22px}header p{margin:4px 0 0;opacity:.85}
+main{padding:20px 28px;max-width:1200px}
+section{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;
+padding:14px 18px;margin:0 0 18px}
+h2{font-size:17px;margin:0 0 10px}
+.cards{display:flex;gap:14px;flex-wrap:wrap}
+.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;
+padding:10px 16px;min-width:150px}
+.card b{display:block;font-size:20px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:4px 8px;border-bottom:1px solid #e3e6ef;text-align:left;
+white-space:nowrap}
+th{cursor:pointer;background:#eef0f7;position:sticky;top:0}
+tr.best td{background:#fff7d6;font-weight:600}
+tr.failed td{color:#9a1b1b}tr.running td{color:#0b6b3a}
+.flag{display:inline-block;border-radius:4px;padding:0 5px;margin-right:3px;
+font-size:11px;color:#fff}
+.flag.collapsed{background:#c62828}.flag.pruned{background:#757575}
+.flag.nan_loss{background:#6a1b9a}.flag.failed{background:#9a1b1b}
+.charts{display:flex;flex-wrap:wrap;gap:14px}
+svg{background:#fff}svg text{font-size:11px;fill:#444}
+.legend span{margin-right:14px;font-size:12px}
+.dot{display:inline-block;width:10px;height:10px;border-radius:50%;
+margin-right:4px;vertical-align:middle}
+.note{color:#555;font-size:12px}
+"""
+
+_JS = """
+(function(){
+  var table=document.getElementById('leaderboard');
+  if(table){
+    var heads=table.querySelectorAll('th');
+    heads.forEach(function(th,col){
+      th.addEventListener('click',function(){
+        var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+        var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
+        rows.sort(function(a,b){
+          var x=a.cells[col].dataset.v||a.cells[col].textContent;
+          var y=b.cells[col].dataset.v||b.cells[col].textContent;
+          var nx=parseFloat(x),ny=parseFloat(y);
+          var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:String(x).localeCompare(String(y));
+          return asc?c:-c;});
+        rows.forEach(function(r){body.appendChild(r);});
+      });
+    });
+  }
+  var data=JSON.parse(document.getElementById('report-data').textContent);
+  var status=document.getElementById('report-status');
+  status.textContent='report ready: '+data.trials+' trials, best trial '+
+    (data.best_trial===null?'none':data.best_trial);
+  document.body.setAttribute('data-report-ready','1');
+})();
+"""
+
+_COLORS = {
+    "best": "#f9a825",
+    "completed": "#3949ab",
+    "collapsed": "#c62828",
+    "pruned": "#9e9e9e",
+    "nan_loss": "#6a1b9a",
+    "failed": "#9a1b1b",
+}
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _category(trial: ReportTrial, best: ReportTrial | None) -> str:
+    if best is not None and trial.trial_id == best.trial_id:
+        return "best"
+    for flag in ("collapsed", "nan_loss", "pruned"):
+        if flag in trial.flags:
+            return flag
+    if trial.status in {"FAILED", "INVALID"}:
+        return "failed"
+    return "completed"
+
+
+def _scale(values: Sequence[float], lo_px: float, hi_px: float) -> Any:
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    span = hi - lo
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    return (lambda v: lo_px + (v - lo) / (hi - lo) * (hi_px - lo_px)), lo, hi
+
+
+def _axis_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = min(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(lo / step) * step
+    ticks = []
+    value = first
+    while value <= hi + 1e-12:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def _chart(
+    title: str,
+    points: list[tuple[float, float, str, str]],
+    *,
+    step_line: list[tuple[float, float]] | None = None,
+    x_label: str,
+    y_label: str,
+    x_categories: list[str] | None = None,
+    width: int = 540,
+    height: int = 300,
+) -> str:
+    """An SVG scatter chart; ``points`` are ``(x, y, category, tooltip)``."""
+    left, right, top, bottom = 58, 14, 26, 42
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}">',
+        f'<text x="{left}" y="16" style="font-size:13px;font-weight:600">'
+        f"{_esc(title)}</text>",
+    ]
+    ys = [p[1] for p in points] + [p[1] for p in step_line or []]
+    xs = [p[0] for p in points] + [p[0] for p in step_line or []]
+    if not ys:
+        parts.append(
+            f'<text x="{left}" y="{height / 2}">no finished trial yet</text></svg>'
+        )
+        return "".join(parts)
+    to_x, x_lo, x_hi = _scale(xs, left, width - right)
+    to_y, y_lo, y_hi = _scale(ys, height - bottom, top)
+    parts.append(
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+        f'y2="{height - bottom}" stroke="#888"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" '
+        f'stroke="#888"/>'
+    )
+    for tick in _axis_ticks(y_lo, y_hi):
+        y = to_y(tick)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'stroke="#eee"/><text x="{left - 6}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{_fmt(float(tick))}</text>'
+        )
+    if x_categories is not None:
+        for index, name in enumerate(x_categories):
+            x = to_x(index)
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 16}" '
+                f'text-anchor="middle">{_esc(name)}</text>'
+            )
+    else:
+        for tick in _axis_ticks(x_lo, x_hi):
+            x = to_x(tick)
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 16}" '
+                f'text-anchor="middle">{_fmt(float(tick))}</text>'
+            )
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 8}" '
+        f'text-anchor="middle">{_esc(x_label)}</text>'
+        f'<text transform="translate(14,{(top + height - bottom) / 2}) rotate(-90)" '
+        f'text-anchor="middle">{_esc(y_label)}</text>'
+    )
+    if step_line:
+        path = []
+        for index, (x, y) in enumerate(step_line):
+            px, py = to_x(x), to_y(y)
+            if index == 0:
+                path.append(f"M{px:.1f},{py:.1f}")
+            else:
+                path.append(f"H{px:.1f}V{py:.1f}")
+        parts.append(
+            f'<path d="{" ".join(path)}" fill="none" stroke="{_COLORS["best"]}" '
+            f'stroke-width="2"><title>best so far</title></path>'
+        )
+    for x, y, category, tooltip in points:
+        color = _COLORS.get(category, _COLORS["completed"])
+        radius = 6 if category == "best" else 4
+        hollow = category == "pruned"
+        parts.append(
+            f'<circle cx="{to_x(x):.1f}" cy="{to_y(y):.1f}" r="{radius}" '
+            f'fill="{"none" if hollow else color}" stroke="{color}" '
+            f'stroke-width="1.5" class="pt {category}"><title>{_esc(tooltip)}</title>'
+            "</circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend() -> str:
+    names = {
+        "best": "best trial",
+        "completed": "completed",
+        "collapsed": "collapsed (accuracy at chance)",
+        "nan_loss": "NaN loss",
+        "pruned": "pruned",
+    }
+    return (
+        '<p class="legend">'
+        + "".join(
+            f'<span><i class="dot" style="background:{_COLORS[k]}"></i>{v}</span>'
+            for k, v in names.items()
+        )
+        + "<span>line: best so far</span></p>"
+    )
+
+
+def _tooltip(trial: ReportTrial, objective: str) -> str:
+    values = ", ".join(f"{k}={_fmt(v)}" for k, v in trial.hyperparameters.items())
+    flags = f" [{', '.join(trial.flags)}]" if trial.flags else ""
+    return f"trial {trial.trial_id}: {objective}={_fmt(trial.score)}{flags}; {values}"
+
+
+def _progress_charts(data: ReportData) -> str:
+    best = data.best_trial
+    name = data.objective[0]
+    by_trial, by_time = [], []
+    line_trial, line_time = [], []
+    for index, (trial, so_far) in enumerate(zip(data.trials, data.best_so_far), 1):
+        if trial.finished:
+            point = (trial.score, _category(trial, best), _tooltip(trial, name))
+            by_trial.append((float(index), *point))
+            if trial.finished_seconds is not None:
+                by_time.append((trial.finished_seconds / 60, *point))
+        if so_far is not None:
+            line_trial.append((float(index), so_far))
+            if trial.finished_seconds is not None:
+                line_time.append((trial.finished_seconds / 60, so_far))
+    charts = [
+        _chart(
+            f"best {name} so far, by trial",
+            by_trial,
+            step_line=line_trial,
+            x_label="trial (in start order)",
+            y_label=name,
+        )
+    ]
+    if by_time:
+        charts.append(
+            _chart(
+                f"best {name} so far, by time",
+                by_time,
+                step_line=sorted(line_time),
+                x_label="minutes since the search started (trial end)",
+                y_label=name,
+            )
+        )
+    return "".join(charts)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _hyperparameter_charts(data: ReportData) -> str:
+    best = data.best_trial
+    name = data.objective[0]
+    finished = [t for t in data.trials if t.finished]
+    names = sorted({k for t in data.trials for k in t.hyperparameters})
+    charts = []
+    for hp in names:
+        values = [t.hyperparameters.get(hp) for t in finished]
+        present = [v for v in values if v is not None]
+        if not present:
+            continue
+        numeric = all(_is_number(v) for v in present)
+        distinct = sorted({str(v) for v in present}, key=_sort_key)
+        points = []
+        categories = None
+        if numeric and len(distinct) > 4:
+            log = all(v > 0 for v in present) and max(present) / min(present) >= 100
+            for trial, value in zip(finished, values):
+                if value is None:
+                    continue
+                x = math.log10(value) if log else float(value)
+                points.append(
+                    (x, trial.score, _category(trial, best), _tooltip(trial, name))
+                )
+            label = f"log10({hp})" if log else hp
+        else:
+            categories = distinct
+            for trial, value in zip(finished, values):
+                if value is None:
+                    continue
+                points.append(
+                    (
+                        float(distinct.index(str(value))),
+                        trial.score,
+                        _category(trial, best),
+                        _tooltip(trial, name),
+                    )
+                )
+            label = hp
+        charts.append(
+            _chart(
+                f"{hp} vs {name}",
+                points,
+                x_label=label,
+                y_label=name,
+                x_categories=categories,
+                width=380,
+                height=260,
+            )
+        )
+    return "".join(charts) or '<p class="note">No tuned hyperparameter.</p>'
+
+
+def _sort_key(text: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _leaderboard(data: ReportData) -> str:
+    best = data.best_trial
+    names = sorted({k for t in data.trials for k in t.hyperparameters})
+    header = ["trial", "status", data.objective[0], "best epoch", "flags"]
+    if data.hyperband:
+        header.append("epochs (bracket/round)")
+    header += names
+    rows = []
+    sign = 1 if data.direction == "max" else -1
+    ranked = sorted(
+        data.trials,
+        key=lambda t: (not t.finished, -(sign * t.score) if t.finished else 0),
+    )
+    for trial in ranked:
+        classes = []
+        if best is not None and trial.trial_id == best.trial_id:
+            classes.append("best")
+        if trial.status in {"FAILED", "INVALID"}:
+            classes.append("failed")
+        if trial.status == "RUNNING":
+            classes.append("running")
+        flags = list(trial.flags)
+        if trial.status in {"FAILED", "INVALID"}:
+            flags.append("failed")
+        flag_html = "".join(
+            f'<span class="flag {_esc(f)}">{_esc(f)}</span>' for f in flags
+        )
+        if trial.message:
+            flag_html += f' <span class="note">{_esc(trial.message)}</span>'
+        score = "" if trial.score is None else repr(trial.score)
+        cells = [
+            f'<td data-v="{_numeric_key(trial.trial_id)[0]}">'
+            f"{_esc(trial.trial_id)}</td>",
+            f"<td>{_esc(trial.status)}</td>",
+            f'<td data-v="{score}">{_fmt(trial.score)}</td>',
+            f"<td>{_fmt(trial.best_epoch)}</td>",
+            f"<td>{flag_html or '-'}</td>",
+        ]
+        if data.hyperband:
+            hb = trial.hyperband
+            cells.append(
+                "<td>"
+                + (
+                    f"{hb.get('initial_epoch', 0)}&rarr;{hb['epochs']} "
+                    f"({hb.get('bracket', '-')}/{hb.get('round', '-')})"
+                    if "epochs" in hb
+                    else "-"
+                )
+                + "</td>"
+            )
+        cells += [f"<td>{_esc(_fmt(trial.hyperparameters.get(n)))}</td>" for n in names]
+        attr = f' class="{" ".join(classes)}"' if classes else ""
+        rows.append(
+            f'<tr{attr} data-trial="{_esc(trial.trial_id)}">{"".join(cells)}</tr>'
+        )
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    return (
+        f'<table id="leaderboard"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _schedule(data: ReportData) -> str:
+    if not data.hyperband:
+        return ""
+    from tunekit.tuners._schedule import hyperband_schedule
+
+    schedule = hyperband_schedule(**data.hyperband)
+    done: dict[tuple[int, int], int] = {}
+    for trial in data.trials:
+        key = (trial.hyperband.get("bracket"), trial.hyperband.get("round"))
+        if None not in key and trial.status != "RUNNING":
+            done[key] = done.get(key, 0) + 1
+    planned: dict[tuple[int, int], list[Any]] = {}
+    for r in schedule.rounds:
+        planned.setdefault((r.bracket, r.round), []).append(r)
+    rows = []
+    for (bracket, round_num), rounds in planned.items():
+        trials = sum(r.trials for r in rounds)
+        first = rounds[0]
+        rows.append(
+            f"<tr><td>{bracket}</td><td>{round_num}</td>"
+            f"<td>{first.initial_epoch}&rarr;{first.epochs}</td>"
+            f"<td>{trials}</td><td>{done.get((bracket, round_num), 0)}</td></tr>"
+        )
+    return (
+        "<section><h2>Hyperband schedule</h2>"
+        f'<p class="note">max_epochs={schedule.max_epochs}, factor={schedule.factor}, '
+        f"hyperband_iterations={schedule.hyperband_iterations}: "
+        f"{schedule.total_trials} trials ({schedule.new_configurations} new "
+        f"configurations), {schedule.total_epochs} epochs.</p>"
+        "<table><thead><tr><th>bracket</th><th>round</th><th>epochs</th>"
+        "<th>trials planned</th><th>trials run</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _cards(data: ReportData) -> str:
+    best = data.best_trial
+    counts: dict[str, int] = {}
+    for trial in data.trials:
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    flagged = sum(1 for t in data.trials if t.flags)
+    items = [
+        (
+            "best " + data.objective[0],
+            "none yet" if best is None else f"{_fmt(best.score)}",
+        ),
+        ("best trial", "-" if best is None else best.trial_id),
+        ("trials", f"{len(data.trials)} ({counts.get('COMPLETED', 0)} completed)"),
+        ("flagged", str(flagged)),
+        (
+            "failed",
+            str(counts.get("FAILED", 0) + counts.get("INVALID", 0)),
+        ),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card" id="card-{i}">{_esc(k)}<b>{_esc(v)}</b></div>'
+            for i, (k, v) in enumerate(items)
+        )
+        + "</div>"
+    )
+
+
+def render_html(data: ReportData) -> str:
+    """The report page as one HTML string (no external resource).
+
+    Examples
+    --------
+    >>> page = render_html(ReportData("demo", ("val_accuracy", "max"), [
+    ...     ReportTrial("0", "COMPLETED", 0.8, 2, {"units": 16})]))
+    >>> page.startswith("<!DOCTYPE html>"), "http" in page.split("<body")[0]
+    (True, False)
+    """
+    best = data.best_trial
+    state = "still running" if data.running else "finished or stopped"
+    best_line = (
+        "no finished trial yet"
+        if best is None
+        else f"best trial {best.trial_id}: {data.objective[0]} = {_fmt(best.score)}"
+        + (
+            " ("
+            + ", ".join(f"{k}={_fmt(v)}" for k, v in best.hyperparameters.items())
+            + ")"
+            if best.hyperparameters
+            else ""
+        )
+    )
+    summary = {
+        "trials": len(data.trials),
+        "best_trial": None if best is None else best.trial_id,
+        "best_score": None if best is None else best.score,
+        "objective": list(data.objective),
+        "running": data.running,
+    }
+    generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    payload = json.dumps(summary).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tunekit report: {_esc(data.title)}</title>
+<style>{_CSS}</style></head>
+<body>
+<header><h1>tunekit report: {_esc(data.title)}</h1>
+<p>objective {_esc(data.objective[0])} ({_esc(data.direction)})
+&middot; {len(data.trials)} trials &middot; {state} &middot; generated {generated}
+{f"&middot; {_esc(data.source)}" if data.source else ""}</p></header>
+<main>
+<p id="best-trial"><strong>{_esc(best_line)}</strong></p>
+{_cards(data)}
+<section><h2>Best so far</h2>{_legend()}
+<div class="charts">{_progress_charts(data)}</div></section>
+<section><h2>Leaderboard</h2>
+<p class="note">Best first; click a column to sort.</p>{_leaderboard(data)}</section>
+<section><h2>Hyperparameters against {_esc(data.objective[0])}</h2>
+<div class="charts">{_hyperparameter_charts(data)}</div></section>
+{_schedule(data)}
+<p id="report-status" class="note">report ready (no script)</p>
+</main>
+<script type="application/json" id="report-data">{payload}</script>
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
+    """Write the page to ``path`` (atomically); return the path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = write_report(ReportData("demo", ("val_loss", "min"), []),
+    ...                     os.path.join(tempfile.mkdtemp(), "report.html"))
+    >>> path.read_text().count("<html")
+    1
+    """
+    target = Path(path)
+    if target.suffix.lower() not in {".html", ".htm"}:
+        raise InvalidParameterError(
+            "`path` must name an .html file for the report. "
+            f"{received('path', os.fspath(path))}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(render_html(data), encoding="utf-8")
+    os.replace(temporary, target)
+    return target
