@@ -72,9 +72,25 @@ def _pages_with_code() -> list[Path]:
     return [page for page in _doc_pages() if _python_blocks(page.read_text())]
 
 
+#: A block that uses the tf.data loader or TensorFlow itself runs only where
+#: TensorFlow is installed (like tests/data/test_tf_data.py); the JAX suite runs
+#: every other block of the page.
+NEEDS_TENSORFLOW = re.compile(r"image_dataset_from_directory\(|import tensorflow")
+
+
+def _runs_here(block: str) -> bool:
+    import importlib.util
+
+    if not NEEDS_TENSORFLOW.search(block):
+        return True
+    return importlib.util.find_spec("tensorflow") is not None
+
+
 def _run_page(page: Path) -> dict[str, object]:
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for index, block in enumerate(_python_blocks(page.read_text())):
+        if not _runs_here(block):
+            continue
         name = f"{page.relative_to(README.parent)} python block {index + 1}"
         exec(compile(block, name, "exec"), namespace)
     return namespace
