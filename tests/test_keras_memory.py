@@ -43,3 +43,40 @@ def test_forget_custom_gradients_unregisters_only_new_ones():
     _fitted_model()
     forget_custom_gradients(before)
     assert custom_gradient_names() <= before
+
+
+def test_frozen_heap_skips_old_objects_and_still_collects_new_cycles():
+    import gc
+    import weakref
+
+    from tunekit._keras_memory import frozen_heap
+
+    class Node:
+        pass
+
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0  # everything that existed before is left alone
+        cycle = Node()
+        cycle.self = cycle
+        alive = weakref.ref(cycle)
+        del cycle
+        gc.collect()
+        assert alive() is None  # a cycle made inside is still collected
+    assert gc.get_freeze_count() == 0  # and the heap is thawed on exit
+
+
+def test_frozen_heap_leaves_someone_elses_freeze_alone():
+    import gc
+
+    from tunekit._keras_memory import frozen_heap
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()

@@ -31,6 +31,10 @@ from tunekit.tuners._fit_hyperparameters import (
     register_fit_hyperparameters,
     trial_fit_arguments,
 )
+from tunekit.tuners._initial_trials import (
+    check_initial_trials,
+    install_initial_trials,
+)
 from tunekit.tuners._pruning import (
     Pruning,
     PruningHistory,
@@ -77,8 +81,11 @@ class SearchPlan:
 
 
 def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
-    """Pop ``pruning`` and ``fit_hyperparameters`` from the constructor kwargs."""
+    """Pop ``pruning``, ``fit_hyperparameters``, ``initial_trials`` from kwargs."""
     kind = tuner._tunekit_kind
+    tuner._tunekit_initial_trials = check_initial_trials(
+        kwargs.pop("initial_trials", None)
+    )
     tuner._tunekit_pruning = resolve_pruning(kwargs.pop("pruning", None), kind)
     tuner._tunekit_fit_hyperparameters = check_fit_hyperparameters(
         kwargs.pop("fit_hyperparameters", None), kind
@@ -93,6 +100,7 @@ def finish_tuner(tuner: Any) -> None:
     names = [hp.name for hp in space.space]
     check_hyperband_epochs(names, tuner._tunekit_kind, source="the search space")
     rank_pruned_last(tuner.oracle)
+    install_initial_trials(tuner, getattr(tuner, "_tunekit_initial_trials", []))
 
 
 # --------------------------------------------------------------------------
@@ -302,9 +310,8 @@ def run_trial(
     tuner: Any, trial: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
 ) -> list[Any]:
     """Train every model of ``trial``; return one result per model trained."""
-    from keras_tuner.src.engine import tuner_utils
-
     from tunekit._seeding import derived_seed
+    from tunekit.tuners._trial_callbacks import BestEpochCheckpoint, tuner_callback
 
     plan = current_plan(tuner)
     hp = trial.hyperparameters
@@ -314,7 +321,7 @@ def run_trial(
         kwargs["initial_epoch"] = hp.values["tuner/initial_epoch"]
     objective = _objective_of(tuner)
     direction = getattr(objective, "direction", "min")
-    checkpoint = tuner_utils.SaveBestEpoch(
+    checkpoint = BestEpochCheckpoint(
         objective=objective, filepath=tuner._get_checkpoint_fname(trial.trial_id)
     )
     original_callbacks = kwargs.pop("callbacks", None) or []
@@ -348,7 +355,7 @@ def run_trial(
         for execution in range(tuner.executions_per_trial):
             callbacks = tuner._deepcopy_callbacks(original_callbacks)
             tuner._configure_tensorboard_dir(callbacks, trial, index)
-            callbacks.append(tuner_utils.TunerCallback(tuner, trial))
+            callbacks.append(tuner_callback(tuner, trial))
             callbacks.append(checkpoint)
             train_samples = _samples(x)
             run = RunRecord(

@@ -51,6 +51,7 @@ from tunekit._errors import (
 from tunekit._keras_memory import (
     custom_gradient_names,
     forget_custom_gradients,
+    frozen_heap,
     release_traced_graphs,
 )
 from tunekit._seeding import derived_seed, restored_random_state, seed_all
@@ -118,6 +119,7 @@ _TUNER_KWARGS = frozenset(
         # tunekit's own (tunekit.tuners._trial_runner.prepare_tuner pops them)
         "pruning",
         "fit_hyperparameters",
+        "initial_trials",
     }
 )
 _DEFAULT_FAILURE_LIMIT = 3  # keras_tuner's max_consecutive_failed_trials default
@@ -183,7 +185,7 @@ class _TunekitMixin:
                 "space there; otherwise pass a function of `hp` that returns a "
                 "compiled model, or a `keras_tuner.HyperModel`."
             )
-        prepare_tuner(self, kwargs)  # pops pruning=, fit_hyperparameters=
+        prepare_tuner(self, kwargs)  # pops pruning=, initial_trials=, ...=
         _check_kwargs(type(self).__name__, self._tunekit_kind, kwargs)
         check_distributed_setup()  # KERASTUNER_* variables, before any file is read
         check_distribution_strategy(kwargs.get("distribution_strategy"))
@@ -259,6 +261,7 @@ class _TunekitMixin:
         # the project lock, the display, Ctrl-C; a worker's checks and heartbeat
         with (
             restored_random_state(active=seeded),
+            frozen_heap(),  # clear_session()'s gc.collect() skips older objects
             session,
             distributed_search(self) as distributed,
         ):
@@ -347,6 +350,33 @@ class _TunekitMixin:
                 release_traced_graphs(model)
             forget_custom_gradients(before)
 
+    def _try_build(self, hp: Any) -> Any:
+        """KerasTuner's ``_try_build`` without its second full garbage collection.
+
+        KerasTuner calls ``gc.collect()`` right after
+        ``keras.backend.clear_session()``, which has already collected: the
+        second pass found nothing and cost as much as the first (about 0.45 s
+        per trial on a 2-core machine).
+        """
+        import keras
+        from keras_tuner.src.engine.tuner import maybe_compute_model_size
+
+        keras.backend.clear_session()  # free_memory=True: collects garbage
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model):
+            raise keras_tuner.errors.FatalTypeError(
+                "Expected the model-building function, or HyperModel.build() "
+                "to return a valid Keras Model instance. "
+                f"Received: {model} of type {type(model)}."
+            )
+        size = maybe_compute_model_size(model)
+        max_size = getattr(self, "max_model_size", None)
+        if max_size and size > max_size:
+            raise keras_tuner.errors.FailedTrialError(
+                f"Oversized model: {size} parameters. Skip model."
+            )
+        return model
+
     def _build_hypermodel(self, hp: Any) -> Any:
         # KerasTuner's _try_build clears the Keras session (and with it Keras'
         # seed) just before this: seed here, right before the model is built.
@@ -388,7 +418,8 @@ class _TunekitMixin:
         """Load ``trial``'s best checkpoint, optimizer state included (no warning)."""
         from tunekit.tuners._refit import load_trial_model
 
-        return load_trial_model(self, trial)
+        with frozen_heap():
+            return load_trial_model(self, trial)
 
     def refit_best(self, x: Any, y: Any = None, **kwargs: Any) -> Any:
         """Train the best hyperparameters on training + validation data.
@@ -1089,6 +1120,7 @@ def hyperband(
     overwrite: bool = False,
     seed: int | None = None,
     verbose: bool = True,
+    initial_trials: Any = "defaults",
     **kwargs: Any,
 ) -> Any:
     """Create a ``keras_tuner.Hyperband`` tuner with tunekit's checks.
@@ -1119,6 +1151,14 @@ def hyperband(
         Random seed of the oracle.
     verbose : bool, default=True
         Print tunekit's messages (schedule, resume summary).
+    initial_trials : "defaults", dict, list or None, default="defaults"
+        Configurations tried before any random one, in order: ``"defaults"``
+        is the search space's default values (for
+        :func:`tunekit.build_cnn_hypermodel` a known-good model), a dict
+        gives some values (the rest default), a list queues several, None
+        draws every configuration at random as KerasTuner does. Checked
+        against the space when the tuner is created; a configuration the
+        project already tried is skipped. The tuner classes default to None.
     **kwargs
         Other ``keras_tuner.Hyperband`` arguments (``hyperparameters``,
         ``executions_per_trial``, ``max_consecutive_failed_trials``...).
@@ -1164,6 +1204,7 @@ def hyperband(
         overwrite=overwrite,
         seed=seed,
         verbose=verbose,
+        initial_trials=initial_trials,
     )
 
 
@@ -1180,6 +1221,7 @@ def bayesian_optimization(
     overwrite: bool = False,
     seed: int | None = None,
     verbose: bool = True,
+    initial_trials: Any = "defaults",
     **kwargs: Any,
 ) -> Any:
     """Create a ``keras_tuner.BayesianOptimization`` tuner with tunekit's checks.
@@ -1198,7 +1240,7 @@ def bayesian_optimization(
         ``max(3 * number_of_hyperparameters, 3)``.
     alpha, beta : float
         Gaussian-process noise and exploration settings.
-    directory, project_name, overwrite, seed, verbose, **kwargs
+    directory, project_name, overwrite, seed, verbose, initial_trials, **kwargs
         As for :func:`tunekit.hyperband`.
 
     Returns
@@ -1235,6 +1277,7 @@ def bayesian_optimization(
         overwrite=overwrite,
         seed=seed,
         verbose=verbose,
+        initial_trials=initial_trials,
     )
 
 
@@ -1248,6 +1291,7 @@ def random_search(
     overwrite: bool = False,
     seed: int | None = None,
     verbose: bool = True,
+    initial_trials: Any = "defaults",
     **kwargs: Any,
 ) -> Any:
     """Create a ``keras_tuner.RandomSearch`` tuner with tunekit's checks.
@@ -1260,7 +1304,7 @@ def random_search(
         Checked by :func:`tunekit.validate_objective`.
     max_trials : int
         Total number of trials (may be raised when resuming a project).
-    directory, project_name, overwrite, seed, verbose, **kwargs
+    directory, project_name, overwrite, seed, verbose, initial_trials, **kwargs
         As for :func:`tunekit.hyperband`.
 
     Returns
@@ -1297,6 +1341,7 @@ def random_search(
         overwrite=overwrite,
         seed=seed,
         verbose=verbose,
+        initial_trials=initial_trials,
     )
 
 

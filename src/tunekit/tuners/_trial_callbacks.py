@@ -1,0 +1,131 @@
+"""The callbacks every trial's ``fit`` gets: the tuner's hooks, the checkpoint.
+
+Both do what KerasTuner's own do, at less cost per epoch and per batch.
+
+KerasTuner's ``TunerCallback`` forwards every batch to ``Tuner.on_batch_begin``
+and ``on_batch_end``, which do nothing unless a subclass overrides them. A
+callback with batch hooks switches off Keras' asynchronous callback dispatch,
+so every training step waited for its logs to reach Python.
+:func:`tuner_callback` forwards batches only for a tuner that overrides those
+hooks.
+
+KerasTuner's ``SaveBestEpoch`` writes the model's weights to the trial's
+checkpoint file at every epoch that improves the objective: an HDF5 write of
+the whole model, about 0.09 s for a small CNN on a 2-core machine, and most
+epochs of a short trial improve it. Only the file as it is when the trial ends
+is ever read (``get_best_models``, Hyperband's next round, ``refit_best``),
+so :class:`BestEpochCheckpoint` keeps a copy of the best epoch's weights in
+memory and writes the file once, when ``fit`` ends, with exactly the weights
+KerasTuner would have left in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras_tuner.src.engine import tuner_utils
+
+__all__ = ["BestEpochCheckpoint", "tuner_callback"]
+
+
+def _overrides(tuner: Any, name: str) -> bool:
+    import keras_tuner
+
+    return getattr(type(tuner), name, None) is not getattr(keras_tuner.Tuner, name)
+
+
+def tuner_callback(tuner: Any, trial: Any) -> Any:
+    """The callback that calls ``tuner``'s epoch (and, if overridden, batch) hooks.
+
+    Examples
+    --------
+    >>> import keras_tuner
+    >>> from tunekit.tuners._trial_callbacks import tuner_callback
+    >>> class Batches(keras_tuner.RandomSearch):
+    ...     def on_batch_end(self, trial, model, batch, logs=None):
+    ...         pass
+    >>> type(tuner_callback(Batches.__new__(Batches), None)).__name__
+    'TunerCallback'
+    """
+    if _overrides(tuner, "on_batch_begin") or _overrides(tuner, "on_batch_end"):
+        return tuner_utils.TunerCallback(tuner, trial)
+    return _EpochTunerCallback(tuner, trial)
+
+
+class _EpochTunerCallback(keras.callbacks.Callback):
+    """KerasTuner's ``TunerCallback`` without the batch hooks the tuner lacks."""
+
+    def __init__(self, tuner: Any, trial: Any) -> None:
+        super().__init__()
+        self.tuner, self.trial = tuner, trial
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+
+
+class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
+    """``SaveBestEpoch`` that writes the best epoch's weights when ``fit`` ends.
+
+    The same file, written under the same rule: the weights of the epoch with
+    the best objective value so far (across every ``fit`` this callback sees),
+    or of the last epoch when the objective is not in the epoch's logs. The
+    model keeps its final weights; only the file holds the best ones.
+
+    Parameters
+    ----------
+    objective : keras_tuner.Objective
+        The objective the tuner optimises.
+    filepath : str
+        The trial's checkpoint file.
+
+    Examples
+    --------
+    >>> import keras_tuner
+    >>> from tunekit.tuners._trial_callbacks import BestEpochCheckpoint
+    >>> callback = BestEpochCheckpoint(
+    ...     keras_tuner.Objective("val_loss", "min"), "model.weights.h5"
+    ... )
+    >>> callback.best_value
+    inf
+    """
+
+    def __init__(self, objective: Any, filepath: str) -> None:
+        super().__init__(objective=objective, filepath=filepath)
+        self._pending: list[Any] | None = None  # best weights not yet written
+        self._pending_epoch: int | None = None
+        self._last_epoch: int | None = None
+        self._save_last = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._pending, self._pending_epoch = None, None
+        self._last_epoch, self._save_last = None, False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._last_epoch = epoch
+        if not self.objective.has_value(logs):
+            # As KerasTuner: without the objective in the logs, the last epoch.
+            self._pending, self._pending_epoch, self._save_last = None, None, True
+            return
+        value = self.objective.get_value(logs)
+        if self.objective.better_than(value, self.best_value):
+            self.best_value = value
+            self._pending, self._pending_epoch = self.model.get_weights(), epoch
+            self._save_last = False
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._save_last or (
+            self._pending is not None and self._pending_epoch == self._last_epoch
+        ):
+            self._save_model()  # the model holds the weights to write
+        elif self._pending is not None:
+            final = self.model.get_weights()
+            self.model.set_weights(self._pending)
+            try:
+                self._save_model()
+            finally:
+                self.model.set_weights(final)
+        self._pending, self._pending_epoch, self._save_last = None, None, False
