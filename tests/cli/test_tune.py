@@ -139,3 +139,22 @@ def test_tune_refit_saves_a_model_that_knows_its_class_names(
     model = keras.models.load_model(saved)
     predicted = model.predict(np.zeros((2, 8, 8, 1), "float32"), verbose=0)
     assert {names[i] for i in predicted.argmax(-1)} <= {"dark", "light"}
+
+
+def test_the_first_trial_is_the_presets_defaults_unless_random_start(tmp_path):
+    import argparse
+
+    from tunekit.cli._tune import _make_tuner, add_arguments
+    from tunekit.hypermodels._cnn import build_cnn_hypermodel
+    from tunekit.tuners._initial_trials import _QueuedFirst
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    hypermodel = build_cnn_hypermodel((8, 8, 1), 2, preset="dense_head")
+    common = [str(tmp_path), "--tuner", "random", "--directory", str(tmp_path / "p")]
+    default = _make_tuner(parser.parse_args(common), hypermodel)
+    assert isinstance(default.oracle._random_values, _QueuedFirst)
+    assert default.oracle._random_values()["learning_rate"] == 1e-3
+    args = parser.parse_args([*common, "--random-start", "--overwrite"])
+    random_start = _make_tuner(args, hypermodel)
+    assert not isinstance(random_start.oracle._random_values, _QueuedFirst)

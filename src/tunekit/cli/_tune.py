@@ -161,6 +161,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight the loss by inverse class frequency (imbalanced folders)",
     )
     search.add_argument(
+        "--random-start",
+        action="store_true",
+        help="draw the first trial at random too, as KerasTuner does (default: "
+        "the first trial trains the preset's defaults, a known-good model)",
+    )
+    search.add_argument(
         "--seed",
         type=non_negative_int,
         default=0,
@@ -338,6 +344,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
         factor=args.factor, max_trials=args.max_trials,
         directory=args.directory, project_name=project,
         overwrite=args.overwrite, seed=args.seed, verbose=not args.quiet,
+        initial_trials=None if args.random_start else "defaults",
     )  # fmt: skip
 
 

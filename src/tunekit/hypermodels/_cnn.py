@@ -116,6 +116,18 @@ def _choice(name, values, default=None, domain="enum", allowed=()):
     return _Spec(name, "Choice", kwargs, domain, tuple(allowed))
 
 
+def _learning_rate() -> _Spec:
+    """Log-sampled 1e-4..1e-2, default 1e-3 (the default and dense_head presets)."""
+    return _float(
+        "learning_rate",
+        1e-4,
+        1e-2,
+        sampling="log",
+        default=1e-3,
+        domain="positive_float",
+    )
+
+
 def _default_space(max_blocks: int) -> dict[str, _Spec]:
     blocks = _int(
         "conv_blocks", 1, max_blocks, default=min(2, max_blocks), domain="blocks"
@@ -132,14 +144,7 @@ def _default_space(max_blocks: int) -> dict[str, _Spec]:
             "dense_units": _int("dense_units", 32, 256, step=32, default=128),
             "dropout": _float("dropout", 0.0, 0.5, step=0.1, default=0.2),
             "optimizer": _choice("optimizer", OPTIMIZERS, "adam", allowed=OPTIMIZERS),
-            "learning_rate": _float(
-                "learning_rate",
-                1e-4,
-                1e-2,
-                sampling="log",
-                default=1e-3,
-                domain="positive_float",
-            ),
+            "learning_rate": _learning_rate(),
         }
     )
     return space
@@ -148,13 +153,16 @@ def _default_space(max_blocks: int) -> dict[str, _Spec]:
 def _dense_head_space() -> dict[str, _Spec]:
     # adabyt/cnn-keras-tuning-fashion-mnist (README "Model & Tuning Details").
     return {
-        "dense_units": _int("dense_units", 64, 512, step=32),
-        "dropout": _float("dropout", 0.1, 0.5, step=0.1),
-        "learning_rate": _float(
-            "learning_rate", 1e-4, 1e-2, sampling="log", domain="positive_float"
-        ),
+        # The ranges are the seed's; the defaults, a known-good model, are
+        # what initial_trials="defaults" trains first.
+        "dense_units": _int("dense_units", 64, 512, step=32, default=128),
+        "dropout": _float("dropout", 0.1, 0.5, step=0.1, default=0.2),
+        "learning_rate": _learning_rate(),
         "optimizer": _choice(
-            "optimizer", ["adam", "rmsprop"], allowed=("adam", "rmsprop", "sgd")
+            "optimizer",
+            ["adam", "rmsprop"],
+            "adam",
+            allowed=("adam", "rmsprop", "sgd"),
         ),
     }
 
@@ -166,9 +174,9 @@ def _two_conv_space() -> dict[str, _Spec]:
         "conv_1_kernel": _choice("conv_1_kernel", [3, 5], domain="positive_int"),
         "conv_2_filters": _int("conv_2_filters", 64, 256, step=64),
         "conv_2_kernel": _choice("conv_2_kernel", [3, 5], domain="positive_int"),
-        "dense_units": _int("dense_units", 64, 512, step=64),
+        "dense_units": _int("dense_units", 64, 512, step=64, default=128),
         "learning_rate": _choice(
-            "learning_rate", [1e-2, 1e-3, 1e-4], domain="positive_float"
+            "learning_rate", [1e-2, 1e-3, 1e-4], 1e-3, domain="positive_float"
         ),
     }
 
