@@ -95,6 +95,25 @@ def test_reshuffles_every_epoch_reproducibly(make_image_folder):
     assert order(again) == first
 
 
+def test_a_shuffled_cached_dataset_knows_its_length(make_image_folder, tmp_path):
+    # 14 training images in batches of 4: 4 batches; Keras needs the length to
+    # show a progress total and not to warn "ran out of data" after epoch 1.
+    root = make_image_folder({"a": 9, "b": 9})
+    train, val = image_dataset_from_directory(
+        root, validation_split=0.2, subset="both", seed=3, label_mode="int",
+        cache=tmp_path / "cache", **KW,
+    )  # fmt: skip
+    assert int(train.cardinality()) == len(list(train)) == 4
+    assert int(val.cardinality()) == len(list(val))
+    model = keras.Sequential([keras.Input((10, 10, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(train, validation_data=val, epochs=2, verbose=0)
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+
+
 @pytest.mark.parametrize("decoder", ["pil", "tf"])
 def test_model_fit_on_mapped_dataset(make_image_folder, decoder):
     root = make_image_folder({"dark": 16, "light": 16}, size=(8, 8))

@@ -812,7 +812,7 @@ def _index_batches(
     epoch_seeds = tf.data.Dataset.random(
         seed=seed, rerandomize_each_iteration=True
     ).take(1)
-    return epoch_seeds.flat_map(
+    shuffled = epoch_seeds.flat_map(
         lambda s: split(
             tf.random.experimental.stateless_shuffle(
                 tf.range(n, dtype=tf.int64),
@@ -820,6 +820,9 @@ def _index_batches(
             )
         )
     )
+    # flat_map hides the length; Keras then warns "ran out of data" after
+    # every first epoch and cannot show a progress total. The length is known.
+    return shuffled.apply(tf.data.experimental.assert_cardinality(full + bool(rest)))
 
 
 def _from_files_pil(
