@@ -23,7 +23,7 @@ def test_readme_quick_start_has_exactly_the_two_commands():
     quick = text.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```")[0]
     assert quick.strip().splitlines() == [
         "pip install . && tunekit demo",
-        'pip install -e ".[dev]" && pytest -m "not slow"',
+        'pip install -e ".[dev]" && pytest -m "not slow" -n auto',
     ]
 
 
