@@ -244,7 +244,12 @@ def _run_b(train_dir: Path, workdir: Path, config: dict):
     start = time.perf_counter()
     train, val = _tunekit_loaders(train_dir, workdir)
     hypermodel = tunekit.build_cnn_hypermodel(
-        (28, 28, 1), 10, preset="dense_head", padding="valid", rescale=1 / 255
+        (28, 28, 1),
+        10,
+        preset="dense_head",
+        padding="valid",
+        rescale=1 / 255,
+        dtype_policy=config.get("dtype_policy"),
     )
     tuner = _timed(tunekit.RandomSearch)(
         hypermodel,
@@ -415,6 +420,11 @@ def main() -> None:
     parser.add_argument("--train-per-class", type=int)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
+        "--dtype-policy",
+        choices=("mixed_bfloat16", "mixed_float16"),
+        help="B only: mixed precision (opt-in; compare with a run without it)",
+    )
+    parser.add_argument(
         "--tolerance",
         type=float,
         default=0.002,
@@ -437,7 +447,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     config = dict(QUICK if args.quick else FULL)
-    for name in ("trials", "epochs", "train_per_class"):
+    for name in ("trials", "epochs", "train_per_class", "dtype_policy"):
         if getattr(args, name) is not None:
             config[name] = getattr(args, name)
     started = time.perf_counter()

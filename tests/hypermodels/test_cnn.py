@@ -623,3 +623,23 @@ def test_estimator_grid_search_over_a_conditional_hyperparameter(digits):
     grid = GridSearchCV(clf, {"conv_blocks": [3], "filters_3": [48]}, cv=KFold(2))
     grid.fit(x[:100], y[:100])
     assert grid.best_estimator_.model_.get_layer("conv_3").filters == 48
+
+
+def test_dtype_policy_is_per_model_and_keeps_the_head_in_float32(digits):
+    x, y = digits
+    hypermodel = build_cnn_hypermodel((8, 8, 1), 10, dtype_policy="mixed_bfloat16")
+    keras.backend.clear_session()  # as before every trial: no global policy left
+    model = hypermodel.build(keras_tuner.HyperParameters())
+    assert keras.config.dtype_policy().name == "float32"  # the global one untouched
+    assert model.get_layer("conv_1").compute_dtype == "bfloat16"
+    assert model.get_layer("conv_1").variable_dtype == "float32"
+    assert model.get_layer("output").compute_dtype == "float32"
+    history = model.fit(x[:256], y[:256], epochs=2, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(x[:4], verbose=0).dtype == np.float32
+
+
+def test_an_unknown_dtype_policy_is_refused():
+    with pytest.raises(InvalidParameterError, match="dtype_policy") as caught:
+        build_cnn_hypermodel((8, 8, 1), 10, dtype_policy="bfloat16")
+    assert "mixed_bfloat16" in str(caught.value)

@@ -161,6 +161,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight the loss by inverse class frequency (imbalanced folders)",
     )
     search.add_argument(
+        "--dtype-policy",
+        choices=("mixed_bfloat16", "mixed_float16", "float32"),
+        default=None,
+        help="mixed precision for every layer but the output one (recent GPUs: "
+        "mixed_bfloat16; default: Keras' policy, float32)",
+    )
+    search.add_argument(
         "--random-start",
         action="store_true",
         help="draw the first trial at random too, as KerasTuner does (default: "
@@ -363,7 +370,7 @@ def _run(args: argparse.Namespace) -> int:
     channels = train.image_shape[-1]
     hypermodel = build_cnn_hypermodel(
         (*args.image_size, channels), len(class_names), label_mode="int",
-        preset=args.preset, rescale=1 / 255,
+        preset=args.preset, rescale=1 / 255, dtype_policy=args.dtype_policy,
     )  # fmt: skip
     class_weight = None
     if args.class_weight == "balanced":

@@ -17,10 +17,11 @@ The module imports Keras and KerasTuner, so ``tunekit`` loads it lazily.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import keras
@@ -34,6 +35,8 @@ __all__ = ["CNNHyperModel", "build_cnn_hypermodel"]
 PRESETS = ("default", "dense_head", "two_conv")
 LABEL_MODES = ("int", "categorical", "binary")
 PADDINGS = ("same", "valid")
+#: Keras dtype policies ``dtype_policy=`` accepts (None: Keras' global policy).
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POOLINGS = ("max", "avg")
 AUGMENTATIONS = ("flip", "rotation", "zoom", "translation", "contrast")
@@ -452,6 +455,25 @@ def _values_of(spec: _Spec) -> list[Any]:
 # --------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _global_dtype_policy(policy: str | None) -> Iterator[None]:
+    """Keras' global dtype policy set to ``policy`` inside, restored on exit.
+
+    A policy set with ``keras.mixed_precision.set_global_policy`` before a
+    search is lost at the first trial (``clear_session()`` resets it), so
+    the hypermodel sets it around each build instead.
+    """
+    if policy is None:
+        yield
+        return
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
 class CNNHyperModel(keras_tuner.HyperModel):
     """A tunable image-classification CNN (see :func:`build_cnn_hypermodel`).
 
@@ -492,8 +514,11 @@ padding, name
         augment: bool | Mapping[str, Any] | None = None,
         padding: str = "same",
         name: str | None = None,
+        dtype_policy: str | None = None,
     ) -> None:
         shape = _check_input_shape(input_shape)
+        if dtype_policy is not None:
+            check_in("dtype_policy", dtype_policy, DTYPE_POLICIES)
         _check_head(num_classes, label_mode)
         check_in("preset", preset, PRESETS)
         check_in("padding", padding, PADDINGS)
@@ -509,6 +534,7 @@ padding, name
         self.label_mode = label_mode
         self.preset = preset
         self.padding = padding
+        self.dtype_policy = dtype_policy
         self._rescale = _check_rescale(rescale)
         self._augment = _check_augment(augment)
         self._specs = self._build_specs(dict(space or {}))
@@ -629,7 +655,16 @@ padding, name
     # -- building ------------------------------------------------------------
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        """Build and compile one model for the values in ``hp``."""
+        """Build and compile one model for the values in ``hp``.
+
+        With ``dtype_policy``, every layer but the output one is built under
+        that policy (the output layer, hence the loss and the objective, stays
+        ``float32``); Keras' global policy is left as it was.
+        """
+        with _global_dtype_policy(self.dtype_policy):
+            return self._build_model(hp)
+
+    def _build_model(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         values = self.declare_hyperparameters(hp)
         inputs = keras.Input(shape=self.input_shape, name="image")
         x = self._preprocess(inputs)
@@ -718,10 +753,14 @@ padding, name
         return keras.layers.Flatten(name="flatten")(x)
 
     def _head(self, x: Any) -> Any:
+        # full precision for the probabilities, the loss and the objective
+        dtype = None if self.dtype_policy is None else "float32"
         if self.label_mode == "binary":
-            return keras.layers.Dense(1, activation="sigmoid", name="output")(x)
+            return keras.layers.Dense(
+                1, activation="sigmoid", name="output", dtype=dtype
+            )(x)
         return keras.layers.Dense(
-            self.num_classes, activation="softmax", name="output"
+            self.num_classes, activation="softmax", name="output", dtype=dtype
         )(x)
 
     def _loss_and_metric(self) -> tuple[Any, Any]:
@@ -770,6 +809,7 @@ def build_cnn_hypermodel(
     augment: bool | Mapping[str, Any] | None = None,
     padding: str = "same",
     name: str | None = None,
+    dtype_policy: str | None = None,
 ) -> CNNHyperModel:
     """Return a KerasTuner hypermodel of an image-classification CNN.
 
@@ -817,6 +857,13 @@ def build_cnn_hypermodel(
         refused for images too small for it.
     name : str, optional
         Name of the hypermodel and of the models it builds.
+    dtype_policy : {"mixed_bfloat16", "mixed_float16", "float32"}, optional
+        Mixed precision, opt-in: every layer but the output one computes in
+        ``bfloat16`` / ``float16`` with ``float32`` weights (the output layer,
+        the loss and the objective stay ``float32``; ``"mixed_float16"`` gets
+        Keras' loss scaling). Set per model, so it survives the
+        ``clear_session()`` before every trial, which resets a global policy.
+        None (default): Keras' global policy.
 
     Returns
     -------
@@ -857,4 +904,5 @@ def build_cnn_hypermodel(
         augment=augment,
         padding=padding,
         name=name,
+        dtype_policy=dtype_policy,
     )
