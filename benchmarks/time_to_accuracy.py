@@ -50,6 +50,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _random_search import plain_kerastuner
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "datasets" / "mnist_png.tar.gz"
 SEED = 1337
@@ -191,12 +193,8 @@ def _timed(tuner_class):
 
 def _run_a(train_dir: Path, workdir: Path, config: dict):
     import keras
-    import keras_tuner
 
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:  # KerasTuner 1.4 imports it in every trial on TF
-        keras_tuner.Tuner._configure_tensorboard_dir = lambda *a, **k: None
+    keras_tuner = plain_kerastuner()
     start = time.perf_counter()
     train, val = keras.utils.image_dataset_from_directory(train_dir, **SPLIT)
     tuner = _timed(keras_tuner.RandomSearch)(

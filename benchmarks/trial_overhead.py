@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+from _random_search import random_search
+
 VARIANTS = ("hand", "kerastuner", "tunekit")
 SEED = 7
 
@@ -111,33 +113,10 @@ def _run_hand(trials: int, epochs: int, train, val) -> tuple[float, list, float]
     return time.perf_counter() - start, configurations, best
 
 
-def _tuner(variant: str, directory: str, trials: int):
-    if variant == "tunekit":
-        import tunekit
-
-        return tunekit.RandomSearch(
-            build,
-            "val_accuracy",
-            max_trials=trials,
-            seed=SEED,
-            directory=directory,
-            verbose=False,
-        )
-    import keras_tuner
-
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        keras_tuner.Tuner._configure_tensorboard_dir = lambda *a, **k: None
-    return keras_tuner.RandomSearch(
-        build, "val_accuracy", max_trials=trials, seed=SEED, directory=directory
-    )
-
-
 def _run_tuner(variant: str, trials: int, epochs: int, train, val):
     with tempfile.TemporaryDirectory() as directory:
         start = time.perf_counter()
-        tuner = _tuner(variant, directory, trials)
+        tuner = random_search(variant, build, directory, trials, seed=SEED)
         tuner.search(
             *train, epochs=epochs, batch_size=32, validation_data=val, verbose=0
         )

@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from _random_search import random_search
+
 VARIANTS = ("tunekit", "kerastuner")
 
 
@@ -58,25 +60,6 @@ def _build(hp):
     return model
 
 
-def _tuner(variant: str, directory: str, trials: int):
-    if variant == "tunekit":
-        import tunekit
-
-        return tunekit.RandomSearch(
-            _build,
-            "val_accuracy",
-            max_trials=trials,
-            directory=directory,
-            verbose=False,
-        )
-    import keras_tuner
-
-    keras_tuner.Tuner._configure_tensorboard_dir = lambda *a, **k: None
-    return keras_tuner.RandomSearch(
-        _build, "val_accuracy", max_trials=trials, directory=directory
-    )
-
-
 def _slope(values: list[float]) -> float:
     import numpy as np
 
@@ -99,7 +82,7 @@ def run_variant(variant: str, searches: int, trials: int) -> dict:
     start = time.perf_counter()
     for _ in range(searches):
         with tempfile.TemporaryDirectory() as directory:
-            tuner = _tuner(variant, directory, trials)
+            tuner = random_search(variant, _build, directory, trials)
             tuner.search(
                 x_train, y_train, epochs=1, validation_data=(x_val, y_val), verbose=0
             )

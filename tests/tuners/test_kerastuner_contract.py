@@ -20,6 +20,7 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
+from keras_tuner.src.engine import tuner_utils
 
 import tunekit
 from tunekit import InvalidParameterError, ObjectiveError, StaleProjectError
@@ -311,7 +312,7 @@ def test_overriding_build_and_fit_model_keeps_callbacks(tmp_path, data):
 
     class Watched(tunekit.RandomSearch):
         def _build_and_fit_model(self, trial, *args, **kwargs):
-            calls.append([type(c).__name__ for c in kwargs["callbacks"]])
+            calls.append(kwargs["callbacks"])
             return super()._build_and_fit_model(trial, *args, **kwargs)
 
     tuner = Watched(
@@ -324,7 +325,13 @@ def test_overriding_build_and_fit_model_keeps_callbacks(tmp_path, data):
     )
     search(tuner, data, callbacks=[keras.callbacks.EarlyStopping(patience=2)])
     assert len(calls) == 2  # one per execution
-    assert {"EarlyStopping", "TunerCallback", "SaveBestEpoch"} <= set(calls[0])
+    # KerasTuner's own callbacks (tunekit's are subclasses of them) and the user's
+    for kind in (
+        keras.callbacks.EarlyStopping,
+        tuner_utils.TunerCallback,
+        tuner_utils.SaveBestEpoch,
+    ):
+        assert any(isinstance(c, kind) for c in calls[0]), kind
 
 
 @pytest.mark.slow

@@ -102,7 +102,6 @@ def _values_for(space: Any, given: dict[str, Any], position: int) -> dict[str, A
             f"{unknown[0]!r} is not in it.{did_you_mean(unknown[0], names)}",
         )
     filled = keras_tuner.HyperParameters()
-    values: dict[str, Any] = {}
     for hp in space.space:
         filled.merge([hp])
         if not filled.is_active(hp):
@@ -126,8 +125,7 @@ def _values_for(space: Any, given: dict[str, Any], position: int) -> dict[str, A
         if type(hp).__name__ == "Int":
             value = int(value)
         filled.values[hp.name] = value
-        values[hp.name] = value
-    return values
+    return dict(filled.values)
 
 
 def queued_values(space: Any, entries: list[Any]) -> list[dict[str, Any]]:
@@ -166,14 +164,14 @@ def install_initial_trials(tuner: Any, entries: list[Any]) -> None:
     oracle = tuner.oracle
     queue = queued_values(oracle.hyperparameters, entries)
     initial_points = getattr(oracle, "num_initial_points", None)
-    if tuner._tunekit_kind == "bayesian_optimization" and initial_points:
-        if initial_points < len(queue):
-            raise invalid_parameter(
-                "initial_trials",
-                entries,
-                f"at most num_initial_points={initial_points} configurations "
-                "(BayesianOptimization tries queued trials in place of its "
-                "random initial points)",
-                "Raise `num_initial_points` or queue fewer trials.",
-            )
+    bayesian = tuner._tunekit_kind == "bayesian_optimization"
+    if bayesian and initial_points and initial_points < len(queue):
+        raise invalid_parameter(
+            "initial_trials",
+            entries,
+            f"at most num_initial_points={initial_points} configurations "
+            "(BayesianOptimization tries queued trials in place of its "
+            "random initial points)",
+            "Raise `num_initial_points` or queue fewer trials.",
+        )
     oracle._random_values = _QueuedFirst(oracle, queue)

@@ -4,7 +4,8 @@ Both do what KerasTuner's own do, at less cost per epoch and per batch.
 
 KerasTuner's ``TunerCallback`` forwards every batch to ``Tuner.on_batch_begin``
 and ``on_batch_end``, which do nothing unless a subclass overrides them. A
-callback with batch hooks switches off Keras' asynchronous callback dispatch,
+callback with batch hooks switches off Keras' asynchronous callback dispatch
+(on the backends that have it: JAX, torch; TensorFlow's is always synchronous),
 so every training step waited for its logs to reach Python.
 :func:`tuner_callback` forwards batches only for a tuner that overrides those
 hooks.
@@ -24,14 +25,13 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import keras_tuner
 from keras_tuner.src.engine import tuner_utils
 
 __all__ = ["BestEpochCheckpoint", "tuner_callback"]
 
 
 def _overrides(tuner: Any, name: str) -> bool:
-    import keras_tuner
-
     return getattr(type(tuner), name, None) is not getattr(keras_tuner.Tuner, name)
 
 
@@ -53,18 +53,16 @@ def tuner_callback(tuner: Any, trial: Any) -> Any:
     return _EpochTunerCallback(tuner, trial)
 
 
-class _EpochTunerCallback(keras.callbacks.Callback):
-    """KerasTuner's ``TunerCallback`` without the batch hooks the tuner lacks."""
+class _EpochTunerCallback(tuner_utils.TunerCallback):
+    """KerasTuner's ``TunerCallback`` without the batch hooks the tuner lacks.
 
-    def __init__(self, tuner: Any, trial: Any) -> None:
-        super().__init__()
-        self.tuner, self.trial = tuner, trial
+    Still a ``TunerCallback`` (code that looks for it finds it); its batch
+    hooks are ``keras.callbacks.Callback``'s own, which Keras recognises as
+    unused, so it keeps asynchronous callback dispatch.
+    """
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+    on_batch_begin = keras.callbacks.Callback.on_batch_begin
+    on_batch_end = keras.callbacks.Callback.on_batch_end
 
 
 class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
@@ -96,30 +94,24 @@ class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
     def __init__(self, objective: Any, filepath: str) -> None:
         super().__init__(objective=objective, filepath=filepath)
         self._pending: list[Any] | None = None  # best weights not yet written
-        self._pending_epoch: int | None = None
-        self._last_epoch: int | None = None
-        self._save_last = False
+        self._latest_is_pending = False  # the model still holds them
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._pending, self._pending_epoch = None, None
-        self._last_epoch, self._save_last = None, False
+        self._pending, self._latest_is_pending = None, False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._last_epoch = epoch
-        if not self.objective.has_value(logs):
-            # As KerasTuner: without the objective in the logs, the last epoch.
-            self._pending, self._pending_epoch, self._save_last = None, None, True
-            return
-        value = self.objective.get_value(logs)
-        if self.objective.better_than(value, self.best_value):
+        # KerasTuner's rule: an epoch without the objective in its logs is
+        # always saved; otherwise only an epoch that improves on the best.
+        if self.objective.has_value(logs):
+            value = self.objective.get_value(logs)
+            if not self.objective.better_than(value, self.best_value):
+                self._latest_is_pending = False
+                return
             self.best_value = value
-            self._pending, self._pending_epoch = self.model.get_weights(), epoch
-            self._save_last = False
+        self._pending, self._latest_is_pending = self.model.get_weights(), True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._save_last or (
-            self._pending is not None and self._pending_epoch == self._last_epoch
-        ):
+        if self._latest_is_pending:
             self._save_model()  # the model holds the weights to write
         elif self._pending is not None:
             final = self.model.get_weights()
@@ -128,4 +120,4 @@ class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
                 self._save_model()
             finally:
                 self.model.set_weights(final)
-        self._pending, self._pending_epoch, self._save_last = None, None, False
+        self._pending, self._latest_is_pending = None, False
