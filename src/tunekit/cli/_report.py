@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from tunekit._errors import TunekitError
 from tunekit.cli._args import positive_int, report_error
@@ -50,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="write {path, trials, best_trial, best_score} as one JSON object "
-        "to stdout",
+        help="write {path, trials, running, best_trial, best_score, statuses, "
+        "interrupted, unreadable} as one JSON object to stdout",
     )
 
 
@@ -65,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from tunekit._errors import InvalidParameterError
-    from tunekit.tuners._report import report_from_project, write_report
+    from tunekit.tuners._report import (
+        INTERRUPTED,
+        report_from_project,
+        write_report,
+    )
 
     project = args.project_dir
     if not os.path.isfile(os.path.join(project, "oracle.json")) and not any(
@@ -94,6 +99,13 @@ def _run(args: argparse.Namespace) -> int:
                     "best_trial": None if best is None else best.trial_id,
                     "best_score": None if best is None else best.score,
                     "objective": list(data.objective),
+                    "statuses": {t.trial_id: t.status for t in data.trials},
+                    "interrupted": [
+                        t.trial_id for t in data.trials if t.status == INTERRUPTED
+                    ],
+                    "unreadable": [
+                        {"path": path, "error": why} for path, why in data.unreadable
+                    ],
                 }
             ),
             file=result_stream(),
@@ -105,6 +117,14 @@ def _run(args: argparse.Namespace) -> int:
         else f"best trial {best.trial_id}: {data.objective[0]}={best.score:.4f}"
     )
     print(f"report written to {path} ({len(data.trials)} trials, {best_text})")
+    interrupted = [t.trial_id for t in data.trials if t.status == INTERRUPTED]
+    if interrupted:
+        print(
+            f"not running: trial {', '.join(interrupted)} was interrupted (its "
+            "search process died); resuming the search runs it again"
+        )
+    for unreadable, why in data.unreadable:
+        print(f"could not read {unreadable}: {why}", file=sys.stderr)
     return 0
 
 

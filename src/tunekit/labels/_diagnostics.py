@@ -18,7 +18,14 @@ import numpy as np
 from tunekit._validation import invalid_parameter
 from tunekit.labels._class_weights import _Shown, read_labels
 
-__all__ = ["CollapseDiagnosis", "LabelReport", "diagnose_collapse", "label_report"]
+__all__ = [
+    "CollapseDiagnosis",
+    "LabelReport",
+    "collapse_advice",
+    "diagnose_collapse",
+    "healthy_trial",
+    "label_report",
+]
 
 
 # --------------------------------------------------------------------------
@@ -539,3 +546,103 @@ def _collapse_causes(
         )
     causes += weak
     return causes
+
+
+# --------------------------------------------------------------------------
+# collapse advice for a trial of a search
+# --------------------------------------------------------------------------
+
+
+def healthy_trial(trials: Sequence[Any], direction: str) -> tuple[str, float] | None:
+    """The best trial of a search that learned: completed, finite, unflagged.
+
+    Parameters
+    ----------
+    trials : sequence
+        Rows with ``trial_id``, ``status``, ``score`` and ``flags``
+        (``summarize``'s rows, the report's trials).
+    direction : {"max", "min"}
+        The objective's direction.
+
+    Returns
+    -------
+    tuple of (str, float) or None
+        ``(trial_id, score)``, or ``None`` when no trial is healthy.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Row
+    >>> rows = [Row(trial_id="0", status="COMPLETED", score=0.1, flags=("collapsed",)),
+    ...         Row(trial_id="1", status="COMPLETED", score=0.9, flags=())]
+    >>> healthy_trial(rows, "max")
+    ('1', 0.9)
+    """
+    best: tuple[str, float] | None = None
+    for trial in trials:
+        score = trial.score
+        if trial.status != "COMPLETED" or trial.flags or score is None:
+            continue
+        score = float(score)
+        if score != score:  # NaN
+            continue
+        better = best is None or (
+            score > best[1] if direction == "max" else score < best[1]
+        )
+        if better:
+            best = (str(trial.trial_id), score)
+    return best
+
+
+def collapse_advice(
+    levels: dict[str, float] | None = None,
+    healthy: tuple[str, float] | None = None,
+    *,
+    objective: str = "score",
+) -> str:
+    """What to check for a trial whose accuracy never left chance level.
+
+    The one wording of this advice, used by :func:`tunekit.summarize`, the
+    HTML report and the live search display. When another trial of the same
+    search learned on the same labels, the labels are not the problem: the
+    collapsed trial's configuration is undertrained or broken. Only when no
+    trial learned do the labels, the loss and the output layer come first.
+
+    Parameters
+    ----------
+    levels : dict of str to float, optional
+        The chance levels the accuracy sits at (``{"1/k": 0.1}``).
+    healthy : tuple of (str, float), optional
+        ``(trial_id, score)`` of a trial of the same search that learned
+        (see :func:`healthy_trial`).
+    objective : str, default="score"
+        Name of the objective, for ``healthy``'s score.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(collapse_advice({"1/k": 0.1}, ("3", 0.93), objective="val_accuracy"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    accuracy never left chance level (1/k=0.1), but trial 3 reached
+    val_accuracy=0.93 on the same labels, so the labels are fine: this
+    configuration is undertrained or broken (learning rate too high, too few
+    epochs, a layer that does not train, too small a model)
+    """
+    shown = ", ".join(f"{k}={v:.3g}" for k, v in (levels or {}).items())
+    head = f"accuracy never left chance level{f' ({shown})' if shown else ''}"
+    if healthy is not None:
+        trial_id, score = healthy
+        return (
+            f"{head}, but trial {trial_id} reached {objective}={score:.4g} on the "
+            "same labels, so the labels are fine: this configuration is "
+            "undertrained or broken (learning rate too high, too few epochs, a "
+            "layer that does not train, too small a model)"
+        )
+    return (
+        f"{head}, and no other trial of the search learned either: the model "
+        "probably predicts one class for everything (check labels, loss and "
+        "output activation, e.g. with tunekit.check_model_labels; then the "
+        "learning rate)"
+    )

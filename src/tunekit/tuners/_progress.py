@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import textwrap
 import time
 from typing import Any, TextIO
 
@@ -338,6 +339,8 @@ class SearchProgress:
         self._nan: set[str] = set()
         self._done = 0
         self._best: float | None = None
+        self._seen: list[Any] = []  # finished trials, for the collapse advice
+        self._advised: set[bool] = set()  # kinds of collapse advice given
         self.lines: list[str] = []
 
     # -- output ------------------------------------------------------------
@@ -396,8 +399,12 @@ class SearchProgress:
             self._update_levels(model)
 
     def on_trial_end(self, tuner: Any, trial: Any) -> None:
-        """Print the trial's line."""
-        self.write(self.format_trial(tuner, trial))
+        """Print the trial's line (and, for a collapse, what to check)."""
+        flags = self.flags(trial)
+        self.write(self.format_trial(tuner, trial, flags=flags))
+        advice = self._collapse_note(tuner, trial, flags)
+        if advice:
+            self.write(advice)
 
     # -- formatting --------------------------------------------------------
 
@@ -438,7 +445,46 @@ class SearchProgress:
         value = max((b for b in best if not math.isnan(b)), default=math.nan)
         return min(self.levels, key=lambda name: abs(self.levels[name] - value))
 
-    def format_trial(self, tuner: Any, trial: Any) -> str:
+    def _collapse_note(self, tuner: Any, trial: Any, flags: list[str]) -> str | None:
+        """Advice for a collapsed trial, once per kind of advice in a search.
+
+        Also remembers the trial, so that a later collapse knows whether
+        another trial learned on the same labels.
+        """
+        from types import SimpleNamespace
+
+        from tunekit.labels._diagnostics import collapse_advice, healthy_trial
+        from tunekit.tuners._pruning import is_pruned
+
+        status = str(trial.status)
+        if status == "COMPLETED" and is_pruned(trial):
+            status = "PRUNED"
+        row = SimpleNamespace(
+            trial_id=str(trial.trial_id),
+            status=status,
+            score=trial.score,
+            flags=tuple(flags),
+        )
+        self._seen.append(row)
+        if not any(f.startswith("collapsed") for f in flags):
+            return None
+        direction = getattr(tuner.oracle.objective, "direction", "max")
+        healthy = healthy_trial(self._seen, direction)
+        if (healthy is None) in self._advised:
+            return None
+        self._advised.add(healthy is None)
+        text = collapse_advice(self.levels, healthy, objective=_objective_name(tuner))
+        lines = textwrap.wrap(
+            f"trial {row.trial_id}: {text}",
+            self.width or 100,
+            initial_indent="    ",
+            subsequent_indent="      ",
+        )
+        return "\n".join(lines)
+
+    def format_trial(
+        self, tuner: Any, trial: Any, *, flags: list[str] | None = None
+    ) -> str:
         """The one line of a finished trial."""
         trial_id = str(trial.trial_id)
         status = str(trial.status)
@@ -458,7 +504,9 @@ class SearchProgress:
             result = f"{name} {float(score):.4f}"
         else:
             result = status.lower()
-        parts.append(" ".join([result, *(f"!{f}" for f in self.flags(trial))]))
+        if flags is None:
+            flags = self.flags(trial)
+        parts.append(" ".join([result, *(f"!{f}" for f in flags)]))
         if self._best is not None:
             parts.append(f"best {self._best:.4f}")
         started = self._trial_start.get(trial.trial_id)

@@ -43,6 +43,7 @@ __all__ = [
     "LockOwner",
     "ProjectLock",
     "check_project_unlocked",
+    "lock_state",
     "locking_applies",
 ]
 
@@ -204,6 +205,63 @@ def check_project_unlocked(project_dir: str | os.PathLike[str]) -> None:
             raise _locked_error(project_dir, owner)
     finally:
         os.close(fd)  # closing drops the probe's flock
+
+
+def lock_state(
+    project_dir: str | os.PathLike[str],
+) -> tuple[str, LockOwner | None]:
+    """Whether a live process searches the project, read from its lock file.
+
+    Changes nothing (a probe ``flock`` is taken and dropped at once), so a
+    report can ask about a project another process is searching.
+
+    Parameters
+    ----------
+    project_dir : str or path-like
+        The tuner's project directory.
+
+    Returns
+    -------
+    state : str
+        ``"held"``: a live process (this one included) holds the lock;
+        ``"stale"``: a lock file is left by a process that is gone (it was
+        killed mid-search); ``"none"``: no lock file (no tunekit search runs
+        there now, or the project was written without tunekit).
+    owner : LockOwner or None
+        The process the lock file names, when it can be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tunekit.tuners._project_lock import ProjectLock, lock_state
+    >>> project = tempfile.mkdtemp()
+    >>> lock_state(project)
+    ('none', None)
+    >>> with ProjectLock(project):
+    ...     lock_state(project)[0]
+    'held'
+    """
+    path = _lock_path(project_dir)
+    if not os.path.exists(path):
+        return "none", None
+    owner = _read_owner(path)
+    if os.path.realpath(path) in _HELD or (
+        owner is not None and owner.is_this_process()
+    ):
+        return "held", owner
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return "none", None
+    try:
+        locked = _try_flock(fd)
+    finally:
+        os.close(fd)  # closing drops the probe's flock
+    if locked is False:
+        return "held", owner
+    if locked is None and owner is not None and _owner_alive(owner):
+        return "held", owner
+    return "stale", owner
 
 
 def _owner_alive(owner: LockOwner) -> bool:

@@ -24,6 +24,7 @@ import html
 import json
 import math
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,10 @@ from typing import Any
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
+from tunekit.tuners._project_lock import LockOwner, lock_state
 
 __all__ = [
+    "INTERRUPTED",
     "ReportData",
     "ReportTrial",
     "render_html",
@@ -43,6 +46,9 @@ __all__ = [
 
 _ACCURACY = {"accuracy", "acc", "binary_accuracy", "categorical_accuracy"}
 _ACCURACY |= {"sparse_categorical_accuracy"}
+_LOG_SAMPLING = ("log", "reverse_log")
+#: Status of a trial whose search process died while it ran (never KerasTuner's).
+INTERRUPTED = "INTERRUPTED"
 _HYPERBAND_KEYS = (
     "tuner/epochs",
     "tuner/initial_epoch",
@@ -101,6 +107,8 @@ class ReportData:
     hyperband: dict[str, int] | None = None
     running: bool = False
     source: str = ""
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    log_scale: frozenset[str] = frozenset()
 
     @property
     def direction(self) -> str:
@@ -142,6 +150,28 @@ def _read_json(path: str) -> Any:
             return json.load(handle)
     except (OSError, ValueError):
         return None
+
+
+def _read_trial_json(path: str) -> tuple[Any, str | None]:
+    """``(data, None)``, or ``(None, why)`` when the file cannot be read.
+
+    A file being rewritten by a running search can be caught half written:
+    it is read a second time before it counts as unreadable.
+    """
+    why = None
+    for attempt in range(2):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as error:
+            why = f"{type(error).__name__}: {error}"
+        else:
+            if isinstance(data, dict):
+                return data, None
+            why = f"not a JSON object but {type(data).__name__}"
+        if attempt == 0:
+            time.sleep(0.05)
+    return None, why
 
 
 def _history(metrics: dict[str, Any], name: str) -> list[float]:
@@ -273,21 +303,33 @@ def report_from_project(
     oracle = _read_json(os.path.join(root, "oracle.json"))
     fingerprint = _read_json(os.path.join(root, "tunekit.json"))
     objective = _objective(fingerprint)
+    state, owner = lock_state(root)
+    # A tunekit search holds the lock while it runs: without a live holder,
+    # a trial still marked RUNNING was interrupted (its process died).
+    alive = state == "held" or (state == "none" and fingerprint is None)
     trials: list[ReportTrial] = []
+    unreadable: list[tuple[str, str]] = []
+    log_scale: set[str] = set()
     ends: list[float] = []
     for trial_id in _trial_order(root, oracle):
         folder = os.path.join(root, f"trial_{trial_id}")
-        data = _read_json(os.path.join(folder, "trial.json"))
-        if not isinstance(data, dict):
+        path = os.path.join(folder, "trial.json")
+        data, why = _read_trial_json(path)
+        if data is None:
+            unreadable.append((os.path.abspath(path), str(why)))
             continue
         record = _read_json(os.path.join(folder, "tunekit_trial.json"))
         metrics = data.get("metrics") or {}
         if objective is None:
             objective = _objective_from_trial(data)
+        log_scale |= _log_sampled(data)
         values = (data.get("hyperparameters") or {}).get("values") or {}
         status = str(data.get("status") or "UNKNOWN")
+        message = None if status == "COMPLETED" else _last_line(data.get("message"))
+        if status == "RUNNING" and not alive:
+            status, message = INTERRUPTED, _interrupted_message(owner)
         score = data.get("score")
-        end = os.path.getmtime(os.path.join(folder, "trial.json"))
+        end = os.path.getmtime(path)
         if status != "RUNNING":
             ends.append(end)
         trials.append(
@@ -300,9 +342,7 @@ def report_from_project(
                     k: v for k, v in values.items() if not k.startswith("tuner/")
                 },
                 flags=tuple(_disk_flags(metrics, record, n_classes)),
-                message=None
-                if status == "COMPLETED"
-                else _last_line(data.get("message")),
+                message=message,
                 finished_seconds=None if status == "RUNNING" else end,
                 hyperband={
                     k[6:]: int(values[k]) for k in _HYPERBAND_KEYS if k in values
@@ -316,17 +356,64 @@ def report_from_project(
         else _replace(t, finished_seconds=max(0.0, t.finished_seconds - start))
         for t in trials
     ]
-    running = any(t.status == "RUNNING" for t in trials) or bool(
-        (oracle or {}).get("ongoing_trials")
+    running = alive and (
+        state == "held"
+        or any(t.status == "RUNNING" for t in trials)
+        or bool((oracle or {}).get("ongoing_trials"))
     )
     return ReportData(
         title=title or os.path.basename(os.path.normpath(root)),
         objective=objective or ("score", "max"),
-        trials=trials,
+        trials=_with_collapse_advice(
+            trials,
+            objective or ("score", "max"),
+            {"1/k": 1 / n_classes} if n_classes else {},
+        ),
         hyperband=_hyperband_settings(fingerprint, oracle),
         running=running,
         source=os.path.abspath(root),
+        unreadable=unreadable,
+        log_scale=frozenset(log_scale),
     )
+
+
+def _with_collapse_advice(
+    trials: list[ReportTrial], objective: tuple[str, str], levels: dict[str, float]
+) -> list[ReportTrial]:
+    """Give each collapsed trial the advice :func:`collapse_advice` words."""
+    from tunekit.labels._diagnostics import collapse_advice, healthy_trial
+
+    healthy = healthy_trial(trials, objective[1])
+    return [
+        _replace(
+            t,
+            message=collapse_advice(levels, healthy, objective=objective[0])
+            if t.message is None
+            else t.message,
+        )
+        if "collapsed" in t.flags
+        else t
+        for t in trials
+    ]
+
+
+def _interrupted_message(owner: LockOwner | None) -> str:
+    who = "its search process" if owner is None else f"pid {owner.pid}"
+    return (
+        f"interrupted: {who} stopped during this trial (killed or crashed); "
+        "resuming the search runs the trial again"
+    )
+
+
+def _log_sampled(data: dict[str, Any]) -> set[str]:
+    """Names of the hyperparameters the trial's space samples on a log scale."""
+    space = (data.get("hyperparameters") or {}).get("space") or []
+    names = set()
+    for entry in space:
+        config = entry.get("config") if isinstance(entry, dict) else None
+        if isinstance(config, dict) and config.get("sampling") in _LOG_SAMPLING:
+            names.add(str(config.get("name")))
+    return names
 
 
 def _replace(trial: ReportTrial, **changes: Any) -> ReportTrial:
@@ -394,13 +481,15 @@ def report_from_summary(summary: Any, *, title: str | None = None) -> ReportData
         )
         for row in summary.rows
     ]
+    objective = (str(objective[0]), str(objective[1]))
     return ReportData(
         title=title or "search report",
-        objective=(str(objective[0]), str(objective[1])),
-        trials=trials,
+        objective=objective,
+        trials=_with_collapse_advice(trials, objective, summary.chance_levels),
         hyperband=getattr(summary, "hyperband", None),
         running=any(t.status == "RUNNING" for t in trials),
         source="tunekit.summarize",
+        log_scale=frozenset(getattr(summary, "log_scale", ())),
     )
 
 
@@ -425,10 +514,15 @@ white-space:nowrap}
 th{cursor:pointer;background:#eef0f7;position:sticky;top:0}
 tr.best td{background:#fff7d6;font-weight:600}
 tr.failed td{color:#9a1b1b}tr.running td{color:#0b6b3a}
+tr.interrupted td{color:#8a5a00}
+.table-scroll{overflow:auto;max-height:480px;border:1px solid #e3e6ef;
+border-radius:4px}
+.warning{background:#fff3e0;border-left:4px solid #e65100;padding:8px 12px}
 .flag{display:inline-block;border-radius:4px;padding:0 5px;margin-right:3px;
 font-size:11px;color:#fff}
 .flag.collapsed{background:#c62828}.flag.pruned{background:#757575}
 .flag.nan_loss{background:#6a1b9a}.flag.failed{background:#9a1b1b}
+.flag.interrupted{background:#8a5a00}
 .charts{display:flex;flex-wrap:wrap;gap:14px}
 svg{background:#fff}svg text{font-size:11px;fill:#444}
 .legend span{margin-right:14px;font-size:12px}
@@ -523,6 +617,25 @@ def _axis_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """``log10`` of the 1-2-5 values between ``10**lo`` and ``10**hi``."""
+    ticks = [
+        math.log10(m) + e
+        for e in range(math.floor(lo), math.ceil(hi) + 1)
+        for m in (1, 2, 5)
+    ]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    if len(ticks) > 6:  # many decades: powers of ten only
+        ticks = [t for t in ticks if abs(t - round(t)) < 1e-9]
+    return ticks or [(lo + hi) / 2]
+
+
+def _id_ticks(ids: Sequence[str], most: int = 20) -> list[tuple[float, str]]:
+    """Trial-id ticks at positions ``1, 2, ...``, thinned to ``most`` at most."""
+    step = max(1, math.ceil(len(ids) / most))
+    return [(float(i + 1), ids[i]) for i in range(0, len(ids), step)]
+
+
 def _chart(
     title: str,
     points: list[tuple[float, float, str, str]],
@@ -531,10 +644,17 @@ def _chart(
     x_label: str,
     y_label: str,
     x_categories: list[str] | None = None,
+    x_ticks: list[tuple[float, str]] | None = None,
+    x_log: bool = False,
     width: int = 540,
     height: int = 300,
 ) -> str:
-    """An SVG scatter chart; ``points`` are ``(x, y, category, tooltip)``."""
+    """An SVG scatter chart; ``points`` are ``(x, y, category, tooltip)``.
+
+    ``x_categories`` labels the positions ``0, 1, ...``; ``x_ticks`` gives
+    ``(x, label)`` ticks; ``x_log`` says the x values are ``log10`` of the
+    values shown (ticks at 1, 2, 5 times powers of ten, labelled in values).
+    """
     left, right, top, bottom = 58, 14, 26, 42
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -565,7 +685,11 @@ def _chart(
             f'text-anchor="end">{_fmt(float(tick))}</text>'
         )
     if x_categories is not None:
-        for index, name in enumerate(x_categories):
+        x_ticks = [(float(i), name) for i, name in enumerate(x_categories)]
+    elif x_log:
+        x_ticks = [(t, _fmt(10.0**t)) for t in _log_ticks(x_lo, x_hi)]
+    if x_ticks is not None:
+        for index, name in x_ticks:
             x = to_x(index)
             parts.append(
                 f'<text x="{x:.1f}" y="{height - bottom + 16}" '
@@ -654,8 +778,9 @@ def _progress_charts(data: ReportData) -> str:
             f"best {name} so far, by trial",
             by_trial,
             step_line=line_trial,
-            x_label="trial (in start order)",
+            x_label="trial id (in start order)",
             y_label=name,
+            x_ticks=_id_ticks([t.trial_id for t in data.trials]),
         )
     ]
     if by_time:
@@ -687,33 +812,27 @@ def _hyperparameter_charts(data: ReportData) -> str:
         if not present:
             continue
         numeric = all(_is_number(v) for v in present)
-        distinct = sorted({str(v) for v in present}, key=_sort_key)
+        positive = numeric and all(v > 0 for v in present)
+        distinct = sorted(set(present), key=_value_key)
         points = []
         categories = None
-        if numeric and len(distinct) > 4:
-            log = all(v > 0 for v in present) and max(present) / min(present) >= 100
-            for trial, value in zip(finished, values):
-                if value is None:
-                    continue
-                x = math.log10(value) if log else float(value)
-                points.append(
-                    (x, trial.score, _category(trial, best), _tooltip(trial, name))
-                )
-            label = f"log10({hp})" if log else hp
+        if hp in data.log_scale and positive:
+            log = True  # sampled on a log scale: always a log axis
+        elif numeric and len(distinct) > 4:
+            log = positive and max(present) / min(present) >= 100
         else:
-            categories = distinct
-            for trial, value in zip(finished, values):
-                if value is None:
-                    continue
-                points.append(
-                    (
-                        float(distinct.index(str(value))),
-                        trial.score,
-                        _category(trial, best),
-                        _tooltip(trial, name),
-                    )
-                )
-            label = hp
+            log = None  # categories
+        if log is None:
+            categories = [_fmt(v) for v in distinct]
+        for trial, value in zip(finished, values):
+            if value is None:
+                continue
+            if log is None:
+                x = float(distinct.index(value))
+            else:
+                x = math.log10(value) if log else float(value)
+            points.append((x, trial.score, _category(trial, best), _tooltip(trial, name)))
+        label = f"{hp} (log scale)" if log else hp
         charts.append(
             _chart(
                 f"{hp} vs {name}",
@@ -721,6 +840,7 @@ def _hyperparameter_charts(data: ReportData) -> str:
                 x_label=label,
                 y_label=name,
                 x_categories=categories,
+                x_log=bool(log),
                 width=380,
                 height=260,
             )
@@ -728,11 +848,10 @@ def _hyperparameter_charts(data: ReportData) -> str:
     return "".join(charts) or '<p class="note">No tuned hyperparameter.</p>'
 
 
-def _sort_key(text: str) -> tuple[int, float, str]:
-    try:
-        return (0, float(text), text)
-    except ValueError:
-        return (1, 0.0, text)
+def _value_key(value: Any) -> tuple[int, float, str]:
+    if _is_number(value):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
 
 
 def _leaderboard(data: ReportData) -> str:
@@ -756,9 +875,13 @@ def _leaderboard(data: ReportData) -> str:
             classes.append("failed")
         if trial.status == "RUNNING":
             classes.append("running")
+        if trial.status == INTERRUPTED:
+            classes.append("interrupted")
         flags = list(trial.flags)
         if trial.status in {"FAILED", "INVALID"}:
             flags.append("failed")
+        if trial.status == INTERRUPTED:
+            flags.append("interrupted")
         flag_html = "".join(
             f'<span class="flag {_esc(f)}">{_esc(f)}</span>' for f in flags
         )
@@ -792,8 +915,28 @@ def _leaderboard(data: ReportData) -> str:
         )
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     return (
+        '<div class="table-scroll" id="leaderboard-scroll">'
         f'<table id="leaderboard"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _unreadable(data: ReportData) -> str:
+    """A warning naming every trial file the report could not read."""
+    if not data.unreadable:
+        return ""
+    items = "".join(
+        f"<li><code>{_esc(path)}</code>: {_esc(why)}</li>"
+        for path, why in data.unreadable
+    )
+    count = len(data.unreadable)
+    return (
+        '<section class="warning" id="unreadable"><h2>'
+        f"{count} trial file{'s' if count > 1 else ''} could not be read</h2>"
+        '<p class="note">These trials are missing from the leaderboard and the '
+        "charts. A file can be damaged by a full disk or a copy cut short; "
+        "KerasTuner cannot reload such a project either.</p>"
+        f"<ul>{items}</ul></section>"
     )
 
 
@@ -851,6 +994,10 @@ def _cards(data: ReportData) -> str:
             str(counts.get("FAILED", 0) + counts.get("INVALID", 0)),
         ),
     ]
+    if counts.get(INTERRUPTED):
+        items.append(("interrupted", str(counts[INTERRUPTED])))
+    if data.unreadable:
+        items.append(("unreadable files", str(len(data.unreadable))))
     return (
         '<div class="cards">'
         + "".join(
@@ -872,7 +1019,9 @@ def render_html(data: ReportData) -> str:
     (True, False)
     """
     best = data.best_trial
-    state = "still running" if data.running else "finished or stopped"
+    state = "still running" if data.running else "not running"
+    if any(t.status == INTERRUPTED for t in data.trials):
+        state = "not running: interrupted (its search process died)"
     best_line = (
         "no finished trial yet"
         if best is None
@@ -891,6 +1040,8 @@ def render_html(data: ReportData) -> str:
         "best_score": None if best is None else best.score,
         "objective": list(data.objective),
         "running": data.running,
+        "interrupted": [t.trial_id for t in data.trials if t.status == INTERRUPTED],
+        "unreadable": [{"path": p, "error": why} for p, why in data.unreadable],
     }
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     payload = json.dumps(summary).replace("</", "<\\/")
@@ -906,6 +1057,7 @@ def render_html(data: ReportData) -> str:
 {f"&middot; {_esc(data.source)}" if data.source else ""}</p></header>
 <main>
 <p id="best-trial"><strong>{_esc(best_line)}</strong></p>
+{_unreadable(data)}
 {_cards(data)}
 <section><h2>Best so far</h2>{_legend()}
 <div class="charts">{_progress_charts(data)}</div></section>

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from tunekit._validation import invalid_parameter
+from tunekit.labels._diagnostics import collapse_advice, healthy_trial
 from tunekit.tuners._objective import objective_list
 from tunekit.tuners._progress import INACTIVE as _INACTIVE
 from tunekit.tuners._progress import display_values
@@ -102,6 +103,9 @@ class SearchSummary:
         Every trial, in the order they started.
     chance_levels : dict
         The accuracies treated as "collapsed" (``"1/k"``, ``"majority"``).
+    log_scale : tuple of str
+        Hyperparameters sampled on a log scale (``sampling="log"`` or
+        ``"reverse_log"``); the HTML report plots them on log axes.
 
     Examples
     --------
@@ -126,6 +130,7 @@ class SearchSummary:
     objective: list[tuple[str, str]]
     rows: list[TrialRow] = field(default_factory=list)
     chance_levels: dict[str, float] = field(default_factory=dict)
+    log_scale: tuple[str, ...] = ()
 
     @property
     def best_so_far(self) -> list[float | None]:
@@ -172,6 +177,16 @@ class SearchSummary:
             f"best={best_text}, flagged={len(self.flagged)}"
             + (f", pruned={len(self.pruned)})" if self.pruned else ")")
         )
+
+    def explain(self, row: TrialRow) -> str:
+        """Why ``row`` is flagged and what to check ("" when it is not).
+
+        A collapsed trial of a search where another trial learned is an
+        undertrained or broken configuration, not a label problem.
+        """
+        name, direction = self.objective[0] if self.objective else ("score", "max")
+        healthy = healthy_trial(self.rows, direction)
+        return _explain(row.flags, self.chance_levels, healthy, name)
 
     def _objective_text(self) -> str:
         return ", ".join(f"{name} ({direction})" for name, direction in self.objective)
@@ -229,10 +244,7 @@ class SearchSummary:
     def __str__(self) -> str:
         lines = [f"Search summary, objective: {self._objective_text()}"]
         lines.append(self.table())
-        notes = [
-            f"trial {row.trial_id}: {_explain(row.flags, self.chance_levels)}"
-            for row in self.flagged
-        ]
+        notes = [f"trial {row.trial_id}: {self.explain(row)}" for row in self.flagged]
         notes += [
             f"trial {row.trial_id} {row.status}: {row.message}"
             for row in self.rows
@@ -258,7 +270,7 @@ class SearchSummary:
             body.append(f"<tr{style}>{cells}</tr>")
         notes = "".join(
             f"<li>trial {html.escape(row.trial_id)}: "
-            f"{html.escape(_explain(row.flags, self.chance_levels))}</li>"
+            f"{html.escape(self.explain(row))}</li>"
             for row in self.flagged
         )
         notes += "".join(
@@ -404,15 +416,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _explain(flags: Sequence[str], levels: dict[str, float]) -> str:
+def _explain(
+    flags: Sequence[str],
+    levels: dict[str, float],
+    healthy: tuple[str, float] | None = None,
+    objective: str = "score",
+) -> str:
     parts = []
     if "collapsed" in flags:
-        shown = ", ".join(f"{k}={v:.3g}" for k, v in levels.items())
-        parts.append(
-            f"accuracy never left chance level ({shown}): the model probably "
-            "predicts one class for everything (check labels, loss and output "
-            "activation, e.g. with tunekit.check_model_labels)"
-        )
+        parts.append(collapse_advice(levels, healthy, objective=objective))
     if "nan_loss" in flags:
         parts.append("the loss became NaN (learning rate too high or bad inputs)")
     return "; ".join(parts)
@@ -619,4 +631,22 @@ def summarize(
             )
         )
     rows = _with_every_hyperparameter(rows)
-    return SearchSummary(objective=objectives, rows=rows, chance_levels=levels)
+    return SearchSummary(
+        objective=objectives,
+        rows=rows,
+        chance_levels=levels,
+        log_scale=_log_sampled(oracle),
+    )
+
+
+def _log_sampled(oracle: Any) -> tuple[str, ...]:
+    """Names of the search space's hyperparameters sampled on a log scale."""
+    try:
+        space = oracle.get_space().space
+    except Exception:
+        return ()
+    return tuple(
+        hp.name
+        for hp in space
+        if getattr(hp, "sampling", None) in ("log", "reverse_log")
+    )
