@@ -205,3 +205,144 @@ def test_report_path_must_be_html(tmp_path):
     data = ReportData("x", ("val_loss", "min"), [])
     with pytest.raises(tunekit.InvalidParameterError, match=r"Received: path="):
         write_report(data, tmp_path / "report.txt")
+
+
+# ---- collapse advice ---------------------------------------------------------
+
+
+def test_a_collapse_beside_a_healthy_trial_is_a_configuration_problem(project):
+    tuner, y_val = project
+    data = report_from_project(tuner.project_dir, n_classes=10)
+    trials = _by_mode(data)
+    advice = trials["frozen"].message
+    ok = trials["ok"]
+    assert f"trial {ok.trial_id} reached val_accuracy=" in advice
+    assert "undertrained or broken" in advice and "check_model_labels" not in advice
+    assert advice in render_html(data)
+    # summarize words it the same way (one function, not a copy).
+    summary = tunekit.summarize(tuner, y=y_val)
+    frozen = next(r for r in summary.rows if r.hyperparameters["mode"] == "frozen")
+    assert summary.explain(frozen) == advice.replace("1/k=0.1", _levels(summary))
+    assert "undertrained or broken" in " ".join(str(summary).split())
+
+
+def _levels(summary):
+    return ", ".join(f"{k}={v:.3g}" for k, v in summary.chance_levels.items())
+
+
+def test_when_every_trial_collapses_the_labels_come_first():
+    trials = [
+        ReportTrial(str(i), "COMPLETED", 0.1, 1, {"u": i}, flags=("collapsed",))
+        for i in range(2)
+    ]
+    from tunekit.tuners._report import _with_collapse_advice
+
+    advised = _with_collapse_advice(trials, ("val_accuracy", "max"), {"1/k": 0.1})
+    for trial in advised:
+        assert "check_model_labels" in trial.message
+        assert "undertrained" not in trial.message
+
+
+# ---- page details ------------------------------------------------------------
+
+
+def _visible_text(page):
+    page = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+def test_floats_are_rounded_on_the_page():
+    trials = [
+        ReportTrial("0", "COMPLETED", 0.1 + 0.7, 1, {"dropout": 0.1 + 0.2}),
+        ReportTrial("1", "COMPLETED", 0.5, 1, {"dropout": 0.5}),
+    ]
+    page = render_html(ReportData("f", ("val_accuracy", "max"), trials))
+    text = _visible_text(page)
+    assert "0.30000000000000004" not in text and "0.7999999999999999" not in text
+    assert ">0.3</text>" in page  # the dropout chart's category label
+    assert "dropout=0.3" in text and "val_accuracy = 0.8" in text
+
+
+def test_progress_chart_labels_the_x_axis_with_trial_ids():
+    ids = ["07", "03", "11"]
+    trials = [ReportTrial(i, "COMPLETED", 0.5, 1, {}) for i in ids]
+    page = render_html(ReportData("ids", ("val_accuracy", "max"), trials))
+    by_trial = page[page.index("so far, by trial") : page.index("</svg>")]
+    labels = re.findall(r'text-anchor="middle">([^<]*)</text>', by_trial)
+    assert labels[:3] == ids and "trial id (in start order)" in labels
+
+
+def test_leaderboard_scrolls_inside_its_card():
+    trials = [ReportTrial(str(i), "COMPLETED", i / 100, 1, {}) for i in range(60)]
+    page = render_html(ReportData("many", ("val_accuracy", "max"), trials))
+    assert re.search(r"\.table-scroll\{overflow:auto;max-height:\d+px", page)
+    scroll = page.index('<div class="table-scroll"')
+    assert scroll < page.index('<table id="leaderboard"') < page.index("</div>", scroll)
+
+
+def test_log_sampled_hyperparameters_get_a_log_axis():
+    lrs = [1e-4, 3e-4, 1e-3, 1e-2]
+    trials = [ReportTrial(str(i), "COMPLETED", 0.5, 1, {"lr": v}) for i, v in enumerate(lrs)]
+    plain = render_html(ReportData("l", ("val_accuracy", "max"), trials))
+    logged = render_html(
+        ReportData("l", ("val_accuracy", "max"), trials, log_scale=frozenset({"lr"}))
+    )
+    assert "lr (log scale)" in logged and "lr (log scale)" not in plain
+    chart = logged[logged.index("lr vs val_accuracy") :]
+    chart = chart[: chart.index("</svg>")]
+    ticks = re.findall(r'text-anchor="middle">([^<]*)</text>', chart)
+    assert {"0.0001", "0.001", "0.01"} <= set(ticks)
+    xs = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', chart)]
+    # Equal ratios, equal distances: 1e-4 -> 1e-3 spans as much as 1e-3 -> 1e-2.
+    assert xs[2] - xs[0] == pytest.approx(xs[3] - xs[2], abs=0.2)
+
+
+@pytest.mark.slow  # a small real search
+def test_log_sampling_is_read_from_the_project_and_from_summarize(tmp_path, digits):
+    import keras
+
+    x, y = digits
+    x = x.reshape(len(x), -1)
+
+    def build(hp):
+        model = keras.Sequential(
+            [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")]
+        )
+        lr = hp.Float("lr", 1e-4, 1e-1, sampling="log")
+        model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])  # fmt: skip
+        hp.Int("units", 4, 8)  # linear sampling: no log axis
+        return model
+
+    tuner = tunekit.random_search(
+        build, "val_accuracy", max_trials=2, directory=str(tmp_path), seed=0,
+        verbose=False, max_consecutive_failed_trials=2,
+    )  # fmt: skip
+    tuner.search(x[:100], y[:100], validation_data=(x[100:160], y[100:160]),
+                 epochs=1, verbose=0)  # fmt: skip
+    assert report_from_project(tuner.project_dir).log_scale == {"lr"}
+    summary = tunekit.summarize(tuner)
+    assert summary.log_scale == ("lr",)
+    page = summary.to_html(tmp_path / "s.html").read_text()
+    assert "lr (log scale)" in page and "units (log scale)" not in page
+
+
+# ---- unreadable files ----------------------------------------------------------
+
+
+def test_an_unreadable_trial_file_is_named_never_dropped(project, tmp_path):
+    import shutil
+
+    tuner, _ = project
+    copy = tmp_path / "copy"
+    shutil.copytree(tuner.project_dir, copy)
+    broken = sorted(copy.glob("trial_*/trial.json"))[0]
+    broken.write_text('{"trial_id": "00", "status": "COMPL')  # cut short
+    data = report_from_project(copy)
+    assert len(data.trials) == 2
+    [(path, why)] = data.unreadable
+    assert path == str(broken) and "JSONDecodeError" in why
+    page = render_html(data)
+    assert "1 trial file could not be read" in page and str(broken) in page
+    payload = json.loads(re.search(r'id="report-data">(.*?)</script>', page)[1])
+    assert payload["unreadable"][0]["path"] == str(broken)

@@ -37,7 +37,7 @@ from tunekit.cli._args import (
     positive_int,
     report_error,
 )
-from tunekit.tuners._progress import display_values
+from tunekit.tuners._progress import display_values, format_value
 from tunekit.tuners._schedule import hyperband_schedule
 
 __all__ = ["add_arguments", "run"]
@@ -196,9 +196,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
 
 
 def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
+    return format_value(value, 3)
 
 
 def _format_seconds(seconds: float) -> str:
@@ -447,7 +445,8 @@ class _Demo:
             for name, value in display_values(best_trial.hyperparameters).items()
             if not _unused(name, best_trial.hyperparameters.values)
         }
-        print(f"Best hyperparameters: {best_values}")
+        shown = ", ".join(f"{k}={format_value(v)}" for k, v in best_values.items())
+        print(f"Best hyperparameters: {shown}")
         print(
             f"Wall time {_format_seconds(time.perf_counter() - self.started)}; "
             f"results in {self.project_dir}"

@@ -452,8 +452,10 @@ def _print_result(result: dict[str, Any], args: argparse.Namespace) -> None:
         return
     print(f"\nbest trial {result['best_trial']} of {result['trials']}: "
           f"val_accuracy={result['best_val_accuracy']:.4f}")  # fmt: skip
+    from tunekit.tuners._progress import format_value
+
     for name, value in result["best_hyperparameters"].items():
-        print(f"  {name} = {value}")
+        print(f"  {name} = {format_value(value)}")  # --json keeps exact values
     if "refit_epochs" in result:
         print(f"refit on {result['refit_images']} images for "
               f"{result['refit_epochs']} epoch(s)")  # fmt: skip

@@ -30,6 +30,7 @@ __all__ = [
     "SearchProgress",
     "display_values",
     "fewer_combinations_note",
+    "format_value",
     "interrupted_line",
     "space_combinations",
 ]
@@ -91,10 +92,25 @@ def display_values(hyperparameters: Any) -> dict[str, Any]:
     return shown
 
 
-def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
+def format_value(value: Any, digits: int = 4) -> str:
+    """A hyperparameter value for display: floats to ``digits`` significant digits.
+
+    ``0.1 + 0.2`` is shown ``0.3``, not ``0.30000000000000004``; other values
+    as ``str``. JSON output keeps the exact numbers.
+
+    Examples
+    --------
+    >>> from tunekit.tuners._progress import format_value
+    >>> format_value(0.1 + 0.2), format_value(0.00012345), format_value(32)
+    ('0.3', '0.0001234', '32')
+    """
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}g}"
     return str(value)
+
+
+def _format_value(value: Any) -> str:
+    return format_value(value, 3)
 
 
 # --------------------------------------------------------------------------
