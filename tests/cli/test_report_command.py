@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
 import tunekit
 from tunekit.cli._main import main
 
+ROOT = Path(__file__).parents[2]
+SEARCH_SCRIPT = ROOT / "tests" / "tuners" / "interruptible_search.py"
 CHROMIUM = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)),
     None,
@@ -109,3 +114,69 @@ def test_page_loads_in_a_real_browser_without_console_errors(project_dir, tmp_pa
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line.upper()]
     assert not console, console  # the page logs nothing: no error, no warning
     assert "Uncaught" not in result.stderr
+
+
+def _json_report(project, capsys, *extra):
+    assert main(["report", str(project), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_an_unreadable_trial_file_is_named_in_json_and_on_the_page(
+    project_dir, tmp_path, capsys
+):
+    project, _ = project_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    broken = sorted(copy.glob("trial_*/trial.json"))[-1]
+    broken.write_text("")  # e.g. a full disk
+    payload = _json_report(copy, capsys)
+    assert payload["trials"] == 1
+    [entry] = payload["unreadable"]
+    assert entry["path"] == str(broken) and entry["error"]
+    page = (copy / "report.html").read_text()
+    assert "could not be read" in page and str(broken) in page
+    assert main(["report", str(copy)]) == 0
+    assert f"could not read {broken}" in capsys.readouterr().err
+
+
+def _child_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "src"), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+@pytest.mark.slow  # a real search in a child process, killed in its second trial
+def test_a_search_killed_mid_trial_is_reported_interrupted_not_running(
+    tmp_path, capsys
+):
+    marker, project = tmp_path / "holding", tmp_path / "search"
+    child = subprocess.Popen(
+        [sys.executable, str(SEARCH_SCRIPT), "--directory", str(tmp_path),
+         "--max-trials", "2", "--hold-at", "2", "--marker", str(marker)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_child_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never reached trial 2"
+            time.sleep(0.05)
+        live = _json_report(project, capsys)  # the owner is alive: running
+        assert live["running"] is True and not live["interrupted"]
+        assert sorted(live["statuses"].values()) == ["COMPLETED", "RUNNING"]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+    assert (project / "tunekit.lock").exists()  # left behind by the dead owner
+    payload = _json_report(project, capsys)
+    assert payload["running"] is False
+    [running_id] = [i for i, s in live["statuses"].items() if s == "RUNNING"]
+    assert payload["interrupted"] == [running_id]
+    assert payload["statuses"][running_id] == "INTERRUPTED"
+    page = (project / "report.html").read_text()
+    assert "not running: interrupted" in page and "still running" not in page
+    assert f"pid {child.pid} stopped during this trial" in page
