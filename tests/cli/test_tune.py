@@ -158,3 +158,24 @@ def test_the_first_trial_is_the_presets_defaults_unless_random_start(tmp_path):
     args = parser.parse_args([*common, "--random-start", "--overwrite"])
     random_start = _make_tuner(args, hypermodel)
     assert not isinstance(random_start.oracle._random_values, _QueuedFirst)
+
+
+def test_best_block_rounds_floats_and_json_keeps_them_exact(capsys):
+    import argparse
+
+    from tunekit.cli import _tune
+
+    result = {
+        "best_trial": "3",
+        "trials": 4,
+        "best_val_accuracy": 0.9,
+        "best_hyperparameters": {"dropout": 0.1 + 0.2, "units": 32, "lr": 1.2345e-4},
+    }
+    _tune._print_result(result, argparse.Namespace(json=False))
+    out = capsys.readouterr().out
+    assert "  dropout = 0.3\n" in out and "  lr = 0.0001234\n" in out
+    assert "0.30000000000000004" not in out and "  units = 32\n" in out
+    _tune._print_result(result, argparse.Namespace(json=True))
+    assert json.loads(capsys.readouterr().out)["best_hyperparameters"]["dropout"] == (
+        0.1 + 0.2
+    )

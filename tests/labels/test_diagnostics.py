@@ -201,3 +201,31 @@ def test_label_report_lists_explicit_classes_without_samples():
     assert report.class_weights() == tunekit.class_weights([0, 0, 2])
     row = next(line for line in str(report).splitlines() if line.startswith("    1"))
     assert row.split() == ["1", "1", "0", "0.0%", "-"]
+
+
+# ---------------------------------------------------------------- trial advice
+
+
+def test_only_an_unflagged_completed_trial_shows_the_labels_are_fine():
+    from types import SimpleNamespace as Row
+
+    from tunekit.labels._diagnostics import collapse_advice, healthy_trial
+
+    rows = [
+        Row(trial_id="0", status="COMPLETED", score=0.1, flags=("collapsed",)),
+        Row(trial_id="1", status="FAILED", score=None, flags=()),
+        Row(trial_id="2", status="PRUNED", score=0.05, flags=()),
+        Row(trial_id="3", status="COMPLETED", score=float("nan"), flags=()),
+    ]
+    assert healthy_trial(rows, "min") is None
+    labels = collapse_advice({"1/k": 0.1}, healthy_trial(rows, "min"))
+    assert "check_model_labels" in labels and "undertrained" not in labels
+    rows += [
+        Row(trial_id="4", status="COMPLETED", score=0.4, flags=()),
+        Row(trial_id="5", status="COMPLETED", score=0.3, flags=()),
+    ]
+    assert healthy_trial(rows, "min") == ("5", 0.3)
+    assert healthy_trial(rows, "max") == ("4", 0.4)
+    advice = collapse_advice({"1/k": 0.1}, ("5", 0.3), objective="val_loss")
+    assert "trial 5 reached val_loss=0.3" in advice
+    assert "undertrained or broken" in advice and "check_model_labels" not in advice

@@ -134,6 +134,22 @@ def test_one_line_per_trial_with_flags_and_no_kerastuner_display(
     # chance: 1/k from the 10 output units, or the validation majority rate
     assert re.search(r"!collapsed\((1/k|majority)\)", by_behaviour["collapsed"])
     assert "units=-" in by_behaviour["collapsed"]
+    # The first collapse is explained on the next lines, as summarize does.
+    first = next(i for i, line in enumerate(lines) if "!collapsed" in line)
+    advice = []
+    for line in lines[first + 1 :]:
+        if not line.startswith("    "):
+            break
+        advice.append(line.strip())
+    advice = " ".join(advice)
+    learned = [
+        line for line in lines[:first] if TRIAL_LINE.match(line) and "!" not in line
+    ]
+    assert advice.startswith(f"trial {TRIAL_LINE.match(lines[first])[3]}: accuracy")
+    if learned:  # the labels let another trial learn
+        assert "undertrained or broken" in advice, advice
+    else:
+        assert "check_model_labels" in advice, advice
     assert "!NaN-loss" in by_behaviour["nan"]
     healthy = by_behaviour["healthy"]
     assert "!" not in healthy and re.search(r"units=(8|16)", healthy)

@@ -108,7 +108,8 @@ def test_table_pandas_and_plot(searched):
     text = str(summary)
     assert "val_accuracy (max)" in text
     assert "collapsed" in text and "nan_loss" in text
-    assert "predicts one class" in text
+    # A healthy trial learned on the same labels: the collapse is the model's.
+    assert "undertrained or broken" in " ".join(text.split())
     assert repr(summary).startswith("SearchSummary(objective=val_accuracy (max)")
     frame = summary.to_pandas()
     assert list(frame.columns[:6]) == [
@@ -165,7 +166,7 @@ def test_html_repr_and_plot_with_trial_ids(searched):
     page = summary._repr_html_()
     assert page.startswith("<div>") and "<table>" in page
     assert page.count("<tr") == 1 + len(summary.rows)  # header + one per trial
-    assert "<th>behaviour</th>" in page and "predicts one class" in page
+    assert "<th>behaviour</th>" in page and "undertrained or broken" in page
     ax = summary.plot()
     labels = [tick.get_text() for tick in ax.get_xticklabels()]
     assert labels == [row.trial_id for row in summary.rows]
@@ -227,3 +228,27 @@ def test_printed_table_fits_100_columns():
     frame = summary.to_pandas()
     assert set(names) <= set(frame.columns)  # nothing is lost there
     assert frame[names[0]][0] == rows[0].hyperparameters[names[0]]
+
+
+def test_collapse_advice_is_one_wording_in_summary_and_live_display(searched):
+    """Beside a healthy trial a collapse is a configuration problem, not labels."""
+    import io
+
+    from tunekit.tuners._progress import SearchProgress
+
+    tuner, _ = searched
+    summary = tunekit.summarize(tuner)
+    rows = _by_behaviour(summary)
+    advice = summary.explain(rows["collapsed"])
+    assert f"but trial {rows['healthy'].trial_id} reached val_accuracy=" in advice
+    assert "labels are fine" in advice and "check_model_labels" not in advice
+    # The live display, fed the same real trials, words it identically.
+    progress = SearchProgress(stream=io.StringIO(), width=1000)
+    progress.levels = dict(summary.chance_levels)
+    trials = tuner.oracle.trials
+    for behaviour in ("healthy", "collapsed"):
+        progress.on_trial_end(tuner, trials[rows[behaviour].trial_id])
+    assert progress.lines[-1].strip() == f"trial {rows['collapsed'].trial_id}: {advice}"
+    # Without a healthy trial, the labels, loss and output layer come first.
+    alone = SearchSummary(summary.objective, [rows["collapsed"]], {"1/k": 0.1})
+    assert "check_model_labels" in alone.explain(rows["collapsed"])
