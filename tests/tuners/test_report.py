@@ -282,7 +282,9 @@ def test_leaderboard_scrolls_inside_its_card():
 
 def test_log_sampled_hyperparameters_get_a_log_axis():
     lrs = [1e-4, 3e-4, 1e-3, 1e-2]
-    trials = [ReportTrial(str(i), "COMPLETED", 0.5, 1, {"lr": v}) for i, v in enumerate(lrs)]
+    trials = [
+        ReportTrial(str(i), "COMPLETED", 0.5, 1, {"lr": v}) for i, v in enumerate(lrs)
+    ]
     plain = render_html(ReportData("l", ("val_accuracy", "max"), trials))
     logged = render_html(
         ReportData("l", ("val_accuracy", "max"), trials, log_scale=frozenset({"lr"}))

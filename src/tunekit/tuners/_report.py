@@ -10,7 +10,10 @@ or attached to a CI run, and never fetches from a CDN. It shows
 * each hyperparameter against the objective;
 * collapsed (accuracy at chance), pruned, failed and NaN-loss trials marked
   in the table and the charts;
-* the Hyperband schedule, with how many trials of each round have run.
+* the Hyperband schedule, with how many trials of each round have run;
+* a trial whose search process died as ``INTERRUPTED`` (the project lock
+  tells whether its owner is alive), and every trial file that could not be
+  read, by name.
 
 Two sources: :func:`report_from_project` reads a project directory on disk
 (finished, interrupted or still running; no Keras, no hypermodel needed), and
@@ -91,6 +94,10 @@ class ReportTrial:
 @dataclass
 class ReportData:
     """Everything the page shows.
+
+    ``unreadable`` lists ``(path, error)`` of the trial files that could not
+    be read; ``log_scale`` names the hyperparameters sampled on a log scale
+    (plotted on log axes).
 
     Examples
     --------
@@ -515,6 +522,8 @@ th{cursor:pointer;background:#eef0f7;position:sticky;top:0}
 tr.best td{background:#fff7d6;font-weight:600}
 tr.failed td{color:#9a1b1b}tr.running td{color:#0b6b3a}
 tr.interrupted td{color:#8a5a00}
+td .msg{display:inline-block;white-space:normal;min-width:260px;max-width:420px;
+vertical-align:top}
 .table-scroll{overflow:auto;max-height:480px;border:1px solid #e3e6ef;
 border-radius:4px}
 .warning{background:#fff3e0;border-left:4px solid #e65100;padding:8px 12px}
@@ -619,12 +628,12 @@ def _axis_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
     """``log10`` of the 1-2-5 values between ``10**lo`` and ``10**hi``."""
-    ticks = [
-        math.log10(m) + e
-        for e in range(math.floor(lo), math.ceil(hi) + 1)
-        for m in (1, 2, 5)
-    ]
-    ticks = [t for t in ticks if lo <= t <= hi]
+    decades = range(math.floor(lo), math.ceil(hi) + 1)
+    for multiples in ((1, 2, 5), range(1, 10)):
+        ticks = [math.log10(m) + e for e in decades for m in multiples]
+        ticks = [t for t in ticks if lo <= t <= hi]
+        if len(ticks) >= 3:
+            break
     if len(ticks) > 6:  # many decades: powers of ten only
         ticks = [t for t in ticks if abs(t - round(t)) < 1e-9]
     return ticks or [(lo + hi) / 2]
@@ -831,7 +840,9 @@ def _hyperparameter_charts(data: ReportData) -> str:
                 x = float(distinct.index(value))
             else:
                 x = math.log10(value) if log else float(value)
-            points.append((x, trial.score, _category(trial, best), _tooltip(trial, name)))
+            points.append(
+                (x, trial.score, _category(trial, best), _tooltip(trial, name))
+            )
         label = f"{hp} (log scale)" if log else hp
         charts.append(
             _chart(
@@ -886,7 +897,7 @@ def _leaderboard(data: ReportData) -> str:
             f'<span class="flag {_esc(f)}">{_esc(f)}</span>' for f in flags
         )
         if trial.message:
-            flag_html += f' <span class="note">{_esc(trial.message)}</span>'
+            flag_html += f' <span class="note msg">{_esc(trial.message)}</span>'
         score = "" if trial.score is None else repr(trial.score)
         cells = [
             f'<td data-v="{_numeric_key(trial.trial_id)[0]}">'
