@@ -241,6 +241,8 @@ class DataFrameIterator(FilesIterator):
                 else f" belonging to {self.num_classes} classes"
             )
             print(f"Found {self.samples} {checked} image filenames{tail}.")
+        if image_data_generator is not None:
+            image_data_generator._warn_if_not_fit()
 
     # -- checks ---------------------------------------------------------------
     def _check_params(
