@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         help="number of classes, to flag trials whose accuracy is 1/k "
-        "(default: not checked)",
+        "(default: the number `tunekit tune` recorded in the project, else "
+        "not checked)",
     )
     parser.add_argument(
         "--title", default=None, help="page title (default: the project's name)"
@@ -50,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="write {path, trials, best_trial, best_score} as one JSON object "
-        "to stdout",
+        help="write {path, trials, best_trial, best_score, n_classes, flagged} "
+        "as one JSON object to stdout",
     )
 
 
@@ -94,6 +95,8 @@ def _run(args: argparse.Namespace) -> int:
                     "best_trial": None if best is None else best.trial_id,
                     "best_score": None if best is None else best.score,
                     "objective": list(data.objective),
+                    "n_classes": data.n_classes,
+                    "flagged": data.flagged,
                 }
             ),
             file=result_stream(),
@@ -104,6 +107,9 @@ def _run(args: argparse.Namespace) -> int:
         if best is None
         else f"best trial {best.trial_id}: {data.objective[0]}={best.score:.4f}"
     )
+    collapsed = len(data.flagged.get("collapsed", []))
+    if collapsed:
+        best_text += f", {collapsed} collapsed to chance accuracy"
     print(f"report written to {path} ({len(data.trials)} trials, {best_text})")
     return 0
 

@@ -101,6 +101,16 @@ class ReportData:
     hyperband: dict[str, int] | None = None
     running: bool = False
     source: str = ""
+    n_classes: int | None = None
+
+    @property
+    def flagged(self) -> dict[str, list[str]]:
+        """Trial ids by flag (``collapsed``, ``nan_loss``, ``pruned``), in order."""
+        found: dict[str, list[str]] = {}
+        for trial in self.trials:
+            for flag in trial.flags:
+                found.setdefault(flag, []).append(trial.trial_id)
+        return found
 
     @property
     def direction(self) -> str:
@@ -242,7 +252,9 @@ def report_from_project(
         search that is still running or was interrupted.
     n_classes : int, optional
         Number of classes; with it, a trial whose best accuracy is ``1/k``
-        is flagged ``collapsed``.
+        is flagged ``collapsed``. Default: the number the project recorded
+        in ``tunekit.json`` (``tunekit tune`` and any search of
+        :func:`tunekit.build_cnn_hypermodel` do), else no check.
     title : str, optional
         Page title (default: the project's folder name).
 
@@ -272,6 +284,8 @@ def report_from_project(
         )
     oracle = _read_json(os.path.join(root, "oracle.json"))
     fingerprint = _read_json(os.path.join(root, "tunekit.json"))
+    if n_classes is None:
+        n_classes = _recorded_classes(fingerprint)
     objective = _objective(fingerprint)
     trials: list[ReportTrial] = []
     ends: list[float] = []
@@ -326,7 +340,16 @@ def report_from_project(
         hyperband=_hyperband_settings(fingerprint, oracle),
         running=running,
         source=os.path.abspath(root),
+        n_classes=n_classes,
     )
+
+
+def _recorded_classes(fingerprint: Any) -> int | None:
+    """The ``n_classes`` a tuner recorded in ``tunekit.json``, if valid."""
+    value = fingerprint.get("n_classes") if isinstance(fingerprint, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
+        return value
+    return None
 
 
 def _replace(trial: ReportTrial, **changes: Any) -> ReportTrial:
