@@ -178,8 +178,9 @@ def test_target_outside_val_accuracy_range_exits_2_before_anything(
 
 def test_max_trials_with_hyperband_is_refused(make_image_folder, tmp_path, capsys):
     root = make_image_folder({"a": 2, "b": 2})
-    code = main(["tune", str(root), "--tuner", "hyperband", "--max-trials", "3",
-                 "--max-epochs", "9", "--directory", str(tmp_path / "runs")])  # fmt: skip
+    argv = ["tune", str(root), "--tuner", "hyperband", "--max-trials", "3",
+            "--max-epochs", "9", "--directory", str(tmp_path / "runs")]  # fmt: skip
+    code = main(argv)
     err = capsys.readouterr().err
     assert code == 2
     assert "--max-trials applies to --tuner random and bayesian only" in err

@@ -302,9 +302,10 @@ def user_stacklevel() -> int:
     """
     frame = sys._getframe(1)  # the function about to call warnings.warn
     level = 1
-    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[
-        0
-    ] == "tunekit":
+    while (
+        frame is not None
+        and str(frame.f_globals.get("__name__", "")).split(".")[0] == "tunekit"
+    ):
         frame = frame.f_back
         level += 1
     return level
@@ -1118,8 +1119,7 @@ class FilesIterator(Iterator):
             gen._check_fitted_shape(
                 in_format(self.image_shape, self.data_format, gen.data_format),
                 source=f"the flow (color_mode={self.color_mode!r})",
-                shown=f"color_mode={self.color_mode!r}, "
-                f"target_size={self.target_size}",
+                shown=f"color_mode={self.color_mode!r}, target_size={self.target_size}",
             )
         self.skipped_files: dict[str, str] = {}
         self._warned = False

@@ -126,10 +126,7 @@ _FRACTIONS = frozenset(
 _INF = float("inf")
 _BOUNDS: dict[str, tuple[float, float]] = {
     **{name: (0.0, 1.0) for name in _FRACTIONS},
-    **{
-        name: (0.0, _INF)
-        for name in _MIN_METRICS - _FRACTIONS - {"loss", "circle"}
-    },
+    **{name: (0.0, _INF) for name in _MIN_METRICS - _FRACTIONS - {"loss", "circle"}},
     **{name: (0.0, _INF) for name in ("true_positives", "true_negatives")},
     "r2_score": (-_INF, 1.0),
     "pearson_correlation": (-1.0, 1.0),
