@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 
@@ -96,3 +97,32 @@ def test_bad_time_budget_on_the_command_line_exits_2(tmp_path, capsys):
         main(["tune", str(tmp_path), "--time-budget", "0"])
     assert exit_info.value.code == 2
     assert "--time-budget" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("target", "objective", "message"),
+    [
+        (2.0, "val_accuracy", "--target must be within [0, 1] for the objective"),
+        (1.5, "val_auc", "within [0, 1]"),
+        (-1.0, "val_mae", "--target must be >= 0 for the objective val_mae"),
+        (2.0, "val_r2_score", "<= 1"),
+        (float("nan"), "val_accuracy", "Received: --target=nan"),
+    ],
+)
+def test_target_outside_the_objectives_range_is_refused(target, objective, message):
+    from tunekit import InvalidParameterError
+    from tunekit.cli._budget import check_target
+
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        check_target(target, objective)
+
+
+@pytest.mark.parametrize(
+    ("target", "objective"),
+    [(None, "val_accuracy"), (0.0, "val_accuracy"), (1.0, "val_precision"),
+     (0.05, "val_mse"), (-5.0, "val_loss"), (-3.0, "val_my_metric")],
+)  # fmt: skip
+def test_target_inside_the_range_or_unknown_range_is_kept(target, objective):
+    from tunekit.cli._budget import check_target
+
+    check_target(target, objective)  # any loss may be negative (cosine_similarity)

@@ -179,3 +179,77 @@ def test_best_block_rounds_floats_and_json_keeps_them_exact(capsys):
     assert json.loads(capsys.readouterr().out)["best_hyperparameters"]["dropout"] == (
         0.1 + 0.2
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("2", "2"), ("90", "90"), ("-0.1", "-0.1"), ("nan", "nan")]
+)
+def test_target_outside_val_accuracy_range_exits_2_before_anything(
+    make_image_folder, tmp_path, capsys, value, shown
+):
+    root = make_image_folder({"a": 2, "b": 2})
+    code = main(["tune", str(root), "--target", value,
+                 "--directory", str(tmp_path / "runs")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--target must be within [0, 1] for the objective val_accuracy" in err
+    assert err.rstrip().endswith(f"Received: --target={shown}")
+    assert "Traceback" not in err and not (tmp_path / "runs").exists()
+
+
+def test_max_trials_with_hyperband_is_refused(make_image_folder, tmp_path, capsys):
+    root = make_image_folder({"a": 2, "b": 2})
+    argv = ["tune", str(root), "--tuner", "hyperband", "--max-trials", "3",
+            "--max-epochs", "9", "--directory", str(tmp_path / "runs")]  # fmt: skip
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--max-trials applies to --tuner random and bayesian only" in err
+    assert "(here 23 trials" in err and "--time-budget" in err
+    assert err.rstrip().endswith("Received: --max-trials=3, --tuner=hyperband")
+    assert not (tmp_path / "runs").exists()
+
+
+def _identical_validation_folder(root, size=(8, 8)):
+    """Two classes of the very same image: any model is at chance (1/2) on it."""
+    from PIL import Image
+
+    for name in ("dark", "light"):
+        (root / name).mkdir(parents=True)
+        for i in range(2):
+            Image.new("L", size, 128).save(root / name / f"{i}.png")
+    return root
+
+
+@pytest.mark.slow  # trains one trial of one epoch
+def test_tune_prints_its_project_and_report_flags_collapse_without_n_classes(
+    make_image_folder, tmp_path, capsys
+):
+    train = make_image_folder({"dark": 4, "light": 4}, size=(8, 8), name="train")
+    val = _identical_validation_folder(tmp_path / "val")
+    runs = tmp_path / "runs"
+    argv = [
+        "tune", str(train), "--validation-dir", str(val), "--image-size", "8", "8",
+        "--color-mode", "grayscale", "--tuner", "random", "--max-trials", "1",
+        "--max-epochs", "1", "--preset", "dense_head", "--no-cache",
+        "--batch-size", "4", "--directory", str(runs), "--project-name", "p",
+    ]  # fmt: skip
+    assert main([*argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])
+    project = str(runs / "p")
+    assert result["project_dir"] == project
+    assert result["best_val_accuracy"] == 0.5
+    assert json.loads((runs / "p" / "tunekit.json").read_text())["n_classes"] == 2
+    # No --n-classes: the number tune recorded is used.
+    assert main(["report", project, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_classes"] == 2
+    assert report["flagged"] == {"collapsed": [result["best_trial"]]}
+    assert main(["report", project]) == 0
+    assert "1 collapsed to chance accuracy" in capsys.readouterr().out
+    # Text output: the project line (the finished search is resumed, not rerun).
+    assert main([*argv, "--quiet"]) == 0
+    assert f"project: {project} (see it with: tunekit report {project})" in (
+        capsys.readouterr().out
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -172,6 +175,69 @@ def test_standardize_before_fit_warns(images):
         out = gen.standardize(images[0])
     np.testing.assert_array_equal(out, images[0])
     assert out is not images[0]
+
+
+def test_featurewise_statistics_refuse_images_with_other_channels(images):
+    gen = ImageDataGenerator(featurewise_center=True, **CL)
+    gen.fit(images)  # 3 channels
+    gray = images[..., :1]
+    with pytest.raises(InvalidParameterError) as excinfo:
+        gen.flow(gray, np.arange(8))
+    message = str(excinfo.value)
+    assert "fit on images with 3 channel(s)" in message
+    assert "`x` has 1 channel(s)" in message
+    assert message.endswith("Received: x.shape=(8, 6, 6, 1)")
+    with pytest.raises(InvalidParameterError, match="3 channel"):
+        gen.standardize(gray[0])
+    # Fit on one channel, flow three: a (1, 1, 1) mean would broadcast silently.
+    one = ImageDataGenerator(featurewise_center=True, **CL)
+    one.fit(gray)
+    with pytest.raises(InvalidParameterError, match="fit on images with 1 channel"):
+        one.flow(images)
+    # Statistics set after the flow was created are checked on each batch.
+    late = ImageDataGenerator(featurewise_center=True, **CL)
+    with pytest.warns(UserWarning, match="has not been fit"):
+        flow = late.flow(gray, batch_size=4)
+    late.fit(images)
+    with pytest.raises(InvalidParameterError, match="3 channel"):
+        flow[0]
+    # A user-set per-channel mean (e.g. ImageNet's) for RGB images still works.
+    imagenet = ImageDataGenerator(featurewise_center=True, **CL)
+    imagenet.mean = np.array([123.7, 116.8, 103.9], "float32").reshape(1, 1, 3)
+    np.testing.assert_allclose(
+        imagenet.flow(images, batch_size=8, shuffle=False)[0], images - imagenet.mean
+    )
+
+
+def test_zca_refuses_images_of_another_size(images):
+    with pytest.warns(UserWarning, match="overrides"):
+        gen = ImageDataGenerator(zca_whitening=True, **CL)
+    gen.fit(images)  # 6 x 6 x 3 = 108 values
+    with pytest.raises(InvalidParameterError, match="ZCA whitening on images of 108"):
+        gen.flow(images[:, :4, :4])
+
+
+def test_unfitted_featurewise_options_warn_once_at_flow_creation(images):
+    gen = ImageDataGenerator(featurewise_center=True,
+                             featurewise_std_normalization=True, **CL)  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flow = gen.flow(images, np.arange(8), batch_size=3)
+        line = sys._getframe().f_lineno - 1
+        batches = [flow[i] for i in range(len(flow))] + [next(flow), next(flow)]
+    assert len(batches) == 5
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    warning = caught[0]
+    assert "`featurewise_center`, `featurewise_std_normalization`" in str(
+        warning.message
+    )
+    assert "has not been fit" in str(warning.message)
+    assert (warning.filename, warning.lineno) == (__file__, line)
+    np.testing.assert_array_equal(batches[0][0], images[flow.index_array[:3]])
+    gen.fit(images)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gen.flow(images)  # fitted: no warning
 
 
 def test_model_learns_from_flow(digits):

@@ -9,7 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from tunekit import DataFrameIterator, ImageDataGenerator, InvalidParameterError
+from tunekit import (
+    DataFrameIterator,
+    ImageDataGenerator,
+    ImageDirectoryError,
+    InvalidParameterError,
+)
 
 pd = pytest.importorskip("pandas")
 
@@ -134,12 +139,30 @@ def test_split_index_independence_and_missing_files(flat_folder):
         (xa, ya), (xb, yb) = next(a), next(b)
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
+
+
+def test_no_existing_file_is_an_error_before_training(flat_folder, tmp_path):
+    """Keras 2 built an empty iterator that failed inside fit(); now: a clear error."""
+    root, names = flat_folder
+    df = pd.DataFrame({"filename": names, "class": ["x", "y"] * 4})
+    gen = ImageDataGenerator()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(ImageDirectoryError) as excinfo:
+        gen.flow_from_dataframe(df, str(elsewhere), **SMALL)
+    message = str(excinfo.value)
+    assert "None of the 8 file(s) named in column x_col='filename'" in message
+    assert os.path.join(str(elsewhere), names[0]) in message  # a missing path
+    assert message.endswith(f"Received: directory={str(elsewhere)!r}, x_col='filename'")
+    assert isinstance(excinfo.value, ValueError)
     nothing = pd.DataFrame({"filename": ["data/A.jpg"], "class": ["A"]})
-    with pytest.warns(UserWarning, match="invalid image filename"):
-        empty = ImageDataGenerator().flow_from_dataframe(
-            nothing, classes=["A", "B"], verbose=False
-        )
-    assert empty.n == 0 and empty.class_indices == {"A": 0, "B": 1}
+    with pytest.raises(ImageDirectoryError, match=r"directory=None: absolute paths"):
+        gen.flow_from_dataframe(nothing, classes=["A", "B"], verbose=False)
+    # Some files missing: Keras 2's warning, the others are kept.
+    some = pd.DataFrame({"filename": [*names[:3], "gone.png"], "class": ["x"] * 4})
+    with pytest.warns(UserWarning, match=r"Found 1 invalid image filename.*gone.png"):
+        kept = gen.flow_from_dataframe(some, str(root), **SMALL)
+    assert kept.n == 3 and kept.filenames == names[:3]
 
 
 def test_bad_arguments_and_deprecations(flat_folder):

@@ -526,3 +526,46 @@ def test_cache_check_content_through_the_generator(make_image_folder, tmp_path):
     np.testing.assert_array_equal(by_mtime[0][0], again[0][0])
     with pytest.raises(InvalidParameterError, match="Received: cache_check='crc'"):
         flow_from_directory(root, **kw, cache_check="crc")
+
+
+def test_featurewise_fit_and_flow_from_files_must_agree(make_image_folder):
+    pd = pytest.importorskip("pandas")
+    root = make_image_folder({"a": 3, "b": 3}, size=(10, 10))
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.png"))
+    table = pd.DataFrame({"filename": files, "class": [f[0] for f in files]})
+    rgb = np.random.default_rng(0).random((4, 10, 10, 3)).astype("float32") * 255
+    gen = ImageDataGenerator(featurewise_center=True, data_format="channels_last")
+    gen.fit(rgb)
+    with pytest.raises(InvalidParameterError) as excinfo:
+        gen.flow_from_directory(root, color_mode="grayscale", **SMALL)
+    assert "fit on images with 3 channel(s)" in str(excinfo.value)
+    assert str(excinfo.value).endswith(
+        "Received: color_mode='grayscale', target_size=(10, 10)"
+    )
+    with pytest.raises(InvalidParameterError, match="1 channel"):
+        gen.flow_from_dataframe(table, str(root), color_mode="grayscale", **SMALL)
+    x, _ = gen.flow_from_directory(root, **SMALL, shuffle=False)[0]
+    assert x.shape == (4, 10, 10, 3)
+
+
+def test_unfitted_generator_warns_once_when_a_file_flow_is_created(make_image_folder):
+    pd = pytest.importorskip("pandas")
+    root = make_image_folder({"a": 3, "b": 3}, size=(10, 10))
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.png"))
+    table = pd.DataFrame({"filename": files, "class": [f[0] for f in files]})
+    with pytest.warns(UserWarning, match="overrides"):
+        gen = ImageDataGenerator(zca_whitening=True, data_format="channels_last")
+    for make in (
+        lambda: gen.flow_from_directory(root, **SMALL),
+        lambda: gen.flow_from_dataframe(table, str(root), **SMALL),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            flow = make()
+            for i in range(len(flow)):
+                flow[i]
+        assert [str(w.message).count("zca_whitening") for w in caught] == [1]
+        assert "`featurewise_center`, `zca_whitening`" in str(caught[0].message)
+        # The warning points at the user's call (the lambda), not into tunekit.
+        where = (caught[0].filename, caught[0].lineno)
+        assert where == (__file__, make.__code__.co_firstlineno)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SearchBudget", "minutes"]
+__all__ = ["SearchBudget", "check_target", "minutes"]
 
 
 def minutes(text: str) -> float:
@@ -43,6 +43,52 @@ def minutes(text: str) -> float:
             f"expected a number of minutes > 0, got {value}"
         )
     return value
+
+
+def check_target(target: float | None, objective: str = "val_accuracy") -> None:
+    """Refuse a ``--target`` the objective can never reach (or always reaches).
+
+    An accuracy-like objective lies in [0, 1], an error or a named loss is
+    ``>= 0``; a value outside the objective's range would make the search
+    stop after its first trial or never stop early.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``--target``, the objective and its range.
+
+    Examples
+    --------
+    >>> check_target(0.9)
+    >>> check_target(90)
+    Traceback (most recent call last):
+    ...
+    tunekit._errors.InvalidParameterError: --target must be within [0, 1] ...
+    """
+    if target is None:
+        return
+    import math
+
+    from tunekit._errors import InvalidParameterError
+    from tunekit.tuners._objective import metric_bounds
+
+    bounds = metric_bounds(objective) or (-math.inf, math.inf)
+    if math.isnan(target) or not bounds[0] <= target <= bounds[1]:
+        low, high = bounds
+        hint = ""
+        if high == math.inf:
+            allowed = f">= {low:g}"
+        elif low == -math.inf:
+            allowed = f"<= {high:g}"
+        else:
+            allowed = f"within [{low:g}, {high:g}]"
+        if (low, high) == (0.0, 1.0):
+            hint = " (a fraction, e.g. 0.9 for 90%)"
+        raise InvalidParameterError(
+            f"--target must be {allowed} for the objective {objective}{hint}: "
+            "a search stops early once its best score reaches the target. "
+            f"Received: --target={target:g}"
+        )
 
 
 @dataclass

@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         help="number of classes, to flag trials whose accuracy is 1/k "
-        "(default: not checked)",
+        "(default: the number `tunekit tune` recorded in the project, else "
+        "not checked)",
     )
     parser.add_argument(
         "--title", default=None, help="page title (default: the project's name)"
@@ -51,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="write {path, trials, running, best_trial, best_score, statuses, "
-        "interrupted, unreadable} as one JSON object to stdout",
+        help="write {path, trials, running, best_trial, best_score, n_classes, "
+        "flagged, statuses, interrupted, unreadable} as one JSON object to stdout",
     )
 
 
@@ -99,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
                     "best_trial": None if best is None else best.trial_id,
                     "best_score": None if best is None else best.score,
                     "objective": list(data.objective),
+                    "n_classes": data.n_classes,
+                    "flagged": data.flagged,
                     "statuses": {t.trial_id: t.status for t in data.trials},
                     "interrupted": [
                         t.trial_id for t in data.trials if t.status == INTERRUPTED
@@ -116,6 +119,9 @@ def _run(args: argparse.Namespace) -> int:
         if best is None
         else f"best trial {best.trial_id}: {data.objective[0]}={best.score:.4f}"
     )
+    collapsed = len(data.flagged.get("collapsed", []))
+    if collapsed:
+        best_text += f", {collapsed} collapsed to chance accuracy"
     print(f"report written to {path} ({len(data.trials)} trials, {best_text})")
     interrupted = [t.trial_id for t in data.trials if t.status == INTERRUPTED]
     if interrupted:

@@ -6,8 +6,9 @@ subfolders, empty classes, the same classes in ``--validation-dir`` and
 :func:`tunekit.flow_from_directory` (decoded once into the on-disk cache, so
 no trial after the first decodes an image), builds
 :func:`tunekit.build_cnn_hypermodel` and searches with tunekit's tuner
-factories. It prints the best hyperparameters, the best validation accuracy
-and, with ``--test-dir``, the test accuracy of the best model.
+factories. It prints the best hyperparameters, the best validation accuracy,
+with ``--test-dir`` the test accuracy of the best model, and the project
+folder (``tunekit report`` reads it; the number of classes is recorded there).
 
 Keras and KerasTuner are imported inside :func:`run` only.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import time
 from typing import Any
 
@@ -31,13 +33,15 @@ from tunekit.cli._args import (
     positive_int,
     report_error,
 )
-from tunekit.cli._budget import SearchBudget, minutes
+from tunekit.cli._budget import SearchBudget, check_target, minutes
 from tunekit.cli._image_probe import MAX_SIDE, probe_images
 from tunekit.cli._quiet import result_stream
 
 __all__ = ["add_arguments", "run"]
 
 DEFAULT_DIRECTORY = os.path.join("tunekit_runs", "tune")
+DEFAULT_MAX_TRIALS = 10
+OBJECTIVE = "val_accuracy"
 
 
 class _ImageSizeAction(argparse.Action):
@@ -142,8 +146,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     search.add_argument(
         "--max-trials",
         type=positive_int,
-        default=10,
-        help="number of trials (bayesian, random)",
+        default=None,
+        help="number of trials of --tuner bayesian or random (default: 10); "
+        "refused with hyperband, whose trials follow from --max-epochs and "
+        "--factor",
     )
     search.add_argument(
         "--factor", type=factor, default=3, help="Hyperband reduction factor"
@@ -192,8 +198,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="VALUE",
-        help="end the search as soon as a trial reaches this val_accuracy "
-        "(results kept, resumable)",
+        help="end the search as soon as a trial reaches this val_accuracy, "
+        "a fraction in [0, 1] (results kept, resumable)",
     )
     project = parser.add_argument_group("project")
     project.add_argument(
@@ -246,6 +252,24 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except TunekitError as exc:
         return report_error("tune", exc)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse values and combinations no search can honour, before any work."""
+    from tunekit._errors import InvalidParameterError
+    from tunekit.tuners._schedule import hyperband_schedule
+
+    check_target(args.target, OBJECTIVE)
+    if args.tuner == "hyperband" and args.max_trials is not None:
+        total = hyperband_schedule(args.max_epochs, args.factor).total_trials
+        raise InvalidParameterError(
+            "--max-trials applies to --tuner random and bayesian only: Hyperband's "
+            f"trials follow from --max-epochs and --factor (here {total} trials, "
+            "see tunekit.hyperband_schedule). Shorten a Hyperband search with a "
+            "smaller --max-epochs, a larger --factor or --time-budget MINUTES, "
+            "or pick --tuner random or bayesian. Received: "
+            f"--max-trials={args.max_trials}, --tuner=hyperband"
+        )
 
 
 def _check_folders(args: argparse.Namespace) -> list[str]:
@@ -346,9 +370,10 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
     project = args.project_name or (
         f"{os.path.basename(os.path.normpath(args.dir))}_{args.tuner}"
     )
+    trials = DEFAULT_MAX_TRIALS if args.max_trials is None else args.max_trials
     return make_tuner(
-        args.tuner, hypermodel, "val_accuracy", max_epochs=args.max_epochs,
-        factor=args.factor, max_trials=args.max_trials,
+        args.tuner, hypermodel, OBJECTIVE, max_epochs=args.max_epochs,
+        factor=args.factor, max_trials=trials,
         directory=args.directory, project_name=project,
         overwrite=args.overwrite, seed=args.seed, verbose=not args.quiet,
         initial_trials=None if args.random_start else "defaults",
@@ -357,6 +382,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
+    _check_options(args)
     class_names = _check_folders(args)
     args = _resolve_auto(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -416,6 +442,7 @@ def _run(args: argparse.Namespace) -> int:
             "refit_epochs": len(best_model.history.history["loss"]),
         }
     result: dict[str, Any] = {
+        "project_dir": str(tuner.project_dir),
         "classes": class_names,
         "train_images": int(train.samples),
         "validation_images": int(val.samples),
@@ -464,3 +491,5 @@ def _print_result(result: dict[str, Any], args: argparse.Namespace) -> None:
               f"{result['test_accuracy']:.4f}")  # fmt: skip
     if "saved_model" in result:
         print(f"best model saved to {result['saved_model']}")
+    project = result["project_dir"]
+    print(f"project: {project} (see it with: tunekit report {shlex.quote(project)})")

@@ -177,6 +177,14 @@ class NumpyArrayIterator(Iterator):
                 UserWarning,
                 stacklevel=3,
             )
+        if gen is not None:
+            from tunekit.data._image_iterator import in_format
+
+            gen._check_fitted_shape(
+                in_format(self.x.shape[1:], self.data_format, gen.data_format),
+                source="`x`",
+                shown=f"x.shape={self.x.shape}",
+            )
         self.x_misc = misc
         self.y = None if y is None else np.asarray(y)
         self.sample_weight = (
@@ -187,6 +195,8 @@ class NumpyArrayIterator(Iterator):
         self.save_prefix = save_prefix
         self.save_format = save_format
         super().__init__(len(self.x), batch_size, shuffle, seed, **kwargs)
+        if gen is not None:
+            gen._warn_if_not_fit()
 
     @staticmethod
     def _take_subset(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._errors import ImageDirectoryError
 from tunekit._validation import invalid_parameter
 from tunekit.data._decode_cache import resolve_cache_dir
 from tunekit.data._directory import IMAGE_EXTENSIONS
@@ -240,6 +241,8 @@ class DataFrameIterator(FilesIterator):
                 else f" belonging to {self.num_classes} classes"
             )
             print(f"Found {self.samples} {checked} image filenames{tail}.")
+        if image_data_generator is not None:
+            image_data_generator._warn_if_not_fit()
 
     # -- checks ---------------------------------------------------------------
     def _check_params(
@@ -327,6 +330,8 @@ class DataFrameIterator(FilesIterator):
             [validate_filename(p, self.white_list_formats) for p in paths], dtype=bool
         )
         invalid = int((~mask).sum())
+        if invalid and invalid == len(mask):
+            raise self._no_valid_file(x_col, paths)
         if invalid:
             shown = [f for f, ok in zip(df[x_col].tolist(), mask) if not ok][:5]
             warnings.warn(
@@ -337,6 +342,23 @@ class DataFrameIterator(FilesIterator):
                 stacklevel=4,
             )
         return df[mask]
+
+    def _no_valid_file(self, x_col: str, paths: list[str]) -> ImageDirectoryError:
+        """The error for a dataframe none of whose files can be loaded."""
+        where = (
+            f"under directory={self.directory!r}"
+            if self.directory
+            else f"(directory=None: absolute paths, or relative to {os.getcwd()!r})"
+        )
+        shown = paths[:3] + (["..."] if len(paths) > 3 else [])
+        return ImageDirectoryError(
+            f"None of the {len(paths)} file(s) named in column x_col={x_col!r} "
+            f"is an existing image file {where} (missing, or not "
+            f"{'/'.join(IMAGE_EXTENSIONS)}): e.g. {shown}. Check `directory` "
+            f"(the x_col paths are joined to it; pass directory=None for "
+            "absolute paths) and that x_col names the file column. Received: "
+            f"directory={self.directory or None!r}, x_col={x_col!r}"
+        )
 
     @staticmethod
     def _filter_classes(

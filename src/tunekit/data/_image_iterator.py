@@ -15,6 +15,7 @@ trials read a memory-mapped array.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._errors import ImageDirectoryError, LabelMismatchError
+from tunekit._errors import (
+    ImageDirectoryError,
+    InvalidParameterError,
+    LabelMismatchError,
+)
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
 from tunekit.data._augmentation import (
     _rng,
@@ -277,13 +282,33 @@ def _warn_override(option: str, overridden: str, value: bool) -> None:
     )
 
 
-def _warn_not_fit(option: str) -> None:
+def _warn_not_fit(options: Sequence[str]) -> None:
+    names = ", ".join(f"`{option}`" for option in options)
     warnings.warn(
-        f"This ImageDataGenerator specifies `{option}`, but it has not been fit "
-        "on any training data. Fit it first by calling `.fit(numpy_data)`.",
+        f"This ImageDataGenerator specifies {names}, but it has not been fit "
+        "on any training data, so batches are not normalized that way. Fit it "
+        "first by calling `.fit(numpy_data)` on sample training images.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` that makes the caller's ``warnings.warn`` point at user code.
+
+    Counts the frames above the caller that belong to tunekit, so a warning
+    raised deep inside an iterator's constructor names the line that called
+    ``flow``, ``flow_from_directory`` or the constructor itself.
+    """
+    frame = sys._getframe(1)  # the function about to call warnings.warn
+    level = 1
+    while (
+        frame is not None
+        and str(frame.f_globals.get("__name__", "")).split(".")[0] == "tunekit"
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _any_shift(value: Any) -> bool:
@@ -796,11 +821,105 @@ class ImageDataGenerator:
         center / std (each image by its own statistics), then the
         featurewise mean / std and ZCA whitening learned by :meth:`fit`
         (with a warning if it was not called). Returns a new array.
+
+        Raises
+        ------
+        InvalidParameterError
+            When :meth:`fit` saw images with another number of channels (or,
+            for ZCA, another size) than ``x``.
         """
+        unfitted = self._unfitted_options()
+        if unfitted:
+            _warn_not_fit(unfitted)
         return self._standardize(np.array(x, dtype=self.dtype, copy=True))
 
+    def _unfitted_options(self) -> list[str]:
+        """The featurewise options that are on but have no statistics yet."""
+        options = []
+        if self.featurewise_center and self.mean is None:
+            options.append("featurewise_center")
+        if self.featurewise_std_normalization and self.std is None:
+            options.append("featurewise_std_normalization")
+        if self.zca_whitening and self.zca_whitening_matrix is None:
+            options.append("zca_whitening")
+        return options
+
+    def _warn_if_not_fit(self) -> None:
+        """Warn once, when a flow is created, about options :meth:`fit` did not set.
+
+        Batches themselves never warn (Keras 2 warned on every batch).
+        """
+        unfitted = self._unfitted_options()
+        if unfitted:
+            _warn_not_fit(unfitted)
+
+    def _check_fitted_shape(
+        self, image_shape: Sequence[int], *, source: str, shown: str
+    ) -> None:
+        """Raise unless :meth:`fit`'s statistics apply to images of ``image_shape``.
+
+        ``image_shape`` is one image in this generator's ``data_format``;
+        ``source`` says where the images come from and ``shown`` is the
+        ``name=value`` of the ``Received:`` tail.
+        """
+        shape = tuple(int(d) for d in image_shape)
+        if len(shape) != 3:
+            return
+        channels = shape[self.channel_axis - 1]
+        stats = (
+            ("mean", self.mean if self.featurewise_center else None),
+            ("std", self.std if self.featurewise_std_normalization else None),
+        )
+        for name, stat in stats:
+            if stat is None:
+                continue
+            stat = np.asarray(stat)
+            fitted = stat.shape[self.channel_axis - 1] if stat.ndim == 3 else None
+            try:
+                fits = np.broadcast_shapes(stat.shape, shape) == shape
+            except ValueError:
+                fits = False
+            if fitted is not None and fitted != channels:
+                problem = (
+                    f"was fit on images with {fitted} channel(s) (its `{name}` has "
+                    f"shape {stat.shape}), but {source} has {channels} channel(s)"
+                )
+            elif not fits:
+                problem = (
+                    f"has a `{name}` of shape {stat.shape}, which does not apply "
+                    f"to {source}: images of shape {shape}"
+                )
+            else:
+                continue
+            raise self._shape_error(problem, shown)
+        matrix = self.zca_whitening_matrix if self.zca_whitening else None
+        if matrix is not None and matrix.shape[0] != int(np.prod(shape)):
+            raise self._shape_error(
+                f"was fit for ZCA whitening on images of {matrix.shape[0]} values "
+                f"(height * width * channels), but {source} has images of shape "
+                f"{shape} ({int(np.prod(shape))} values)",
+                shown,
+            )
+
+    @staticmethod
+    def _shape_error(problem: str, shown: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"This ImageDataGenerator {problem}, so its featurewise statistics "
+            "cannot normalize them. Call `.fit()` on sample images with the same "
+            "shape and channels (color_mode) as the ones you flow, or use a "
+            f"separate ImageDataGenerator for these images. Received: {shown}"
+        )
+
     def _standardize(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`standardize` on an array this code owns (modified in place)."""
+        """:meth:`standardize` on an array this code owns (modified in place).
+
+        Skips the featurewise options :meth:`fit` has not set, silently: the
+        flow warned once when it was created.
+        """
+        if x.ndim in (3, 4):
+            self._check_fitted_shape(
+                x.shape[-3:], source="`x`", shown=f"x.shape={x.shape}"
+            )
         if self.preprocessing_function is not None:
             if x.ndim == 4:
                 x = np.stack([self.preprocessing_function(img) for img in x])
@@ -814,22 +933,13 @@ class ImageDataGenerator:
             x = x - np.mean(x, axis=axes, keepdims=True)
         if self.samplewise_std_normalization:
             x = x / (np.std(x, axis=axes, keepdims=True) + 1e-6)
-        if self.featurewise_center:
-            if self.mean is not None:
-                x = x - self.mean
-            else:
-                _warn_not_fit("featurewise_center")
-        if self.featurewise_std_normalization:
-            if self.std is not None:
-                x = x / (self.std + 1e-6)
-            else:
-                _warn_not_fit("featurewise_std_normalization")
-        if self.zca_whitening:
-            if self.zca_whitening_matrix is not None:
-                flat = x.reshape(-1, int(np.prod(x.shape[-3:])))
-                x = (flat @ self.zca_whitening_matrix).reshape(x.shape)
-            else:
-                _warn_not_fit("zca_whitening")
+        if self.featurewise_center and self.mean is not None:
+            x = x - self.mean
+        if self.featurewise_std_normalization and self.std is not None:
+            x = x / (self.std + 1e-6)
+        if self.zca_whitening and self.zca_whitening_matrix is not None:
+            flat = x.reshape(-1, int(np.prod(x.shape[-3:])))
+            x = (flat @ self.zca_whitening_matrix).reshape(x.shape)
         return np.asarray(x, dtype=self.dtype)
 
     def fit(
@@ -899,6 +1009,24 @@ def _warn_channels(
             UserWarning,
             stacklevel=4,
         )
+
+
+def in_format(
+    image_shape: Sequence[int], data_format: str, wanted: str
+) -> tuple[int, ...]:
+    """One image's shape, from ``data_format`` to the ``wanted`` one.
+
+    Examples
+    --------
+    >>> in_format((8, 6, 3), "channels_last", "channels_first")
+    (3, 8, 6)
+    """
+    shape = tuple(int(d) for d in image_shape)
+    if data_format == wanted or len(shape) != 3:
+        return shape
+    if wanted == "channels_first":
+        return (shape[2], shape[0], shape[1])
+    return (shape[1], shape[2], shape[0])
 
 
 def _refuse_generator_options(kwargs: dict[str, Any]) -> None:
@@ -987,6 +1115,12 @@ class FilesIterator(Iterator):
             if self.data_format == "channels_last"
             else (channels, *self.target_size)
         )
+        if gen is not None:
+            gen._check_fitted_shape(
+                in_format(self.image_shape, self.data_format, gen.data_format),
+                source=f"the flow (color_mode={self.color_mode!r})",
+                shown=f"color_mode={self.color_mode!r}, target_size={self.target_size}",
+            )
         self.skipped_files: dict[str, str] = {}
         self._warned = False
         self._images: np.ndarray | None = None
@@ -1270,6 +1404,8 @@ class DirectoryIterator(FilesIterator):
             print(
                 f"Found {self.samples} images belonging to {self.num_classes} classes."
             )
+        if image_data_generator is not None:
+            image_data_generator._warn_if_not_fit()
 
     @property
     def labels(self) -> np.ndarray:

@@ -110,6 +110,29 @@ _DIRECTIONS: dict[str, str] = {
     **{name: _MAX for name in _MAX_METRICS},
     **{name: _MIN for name in _MIN_METRICS},
 }
+# Known value ranges, for checking a target score (``tunekit tune --target``).
+# The plain ``loss`` has none: Keras' cosine_similarity loss is negative.
+_FRACTIONS = frozenset(
+    {
+        "accuracy", "acc", "binary_accuracy", "categorical_accuracy",
+        "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+        "sparse_top_k_categorical_accuracy", "auc", "prc", "precision", "recall",
+        "f1_score", "fbeta_score", "precision_at_recall", "recall_at_precision",
+        "sensitivity_at_specificity", "specificity_at_sensitivity", "iou", "io_u",
+        "mean_io_u", "mean_iou", "binary_io_u", "one_hot_io_u", "one_hot_mean_io_u",
+        "dice", "tversky",
+    }
+)  # fmt: skip
+_INF = float("inf")
+_BOUNDS: dict[str, tuple[float, float]] = {
+    **{name: (0.0, 1.0) for name in _FRACTIONS},
+    **{name: (0.0, _INF) for name in _MIN_METRICS - _FRACTIONS - {"loss", "circle"}},
+    **{name: (0.0, _INF) for name in ("true_positives", "true_negatives")},
+    "r2_score": (-_INF, 1.0),
+    "pearson_correlation": (-1.0, 1.0),
+    "concordance_correlation": (-1.0, 1.0),
+    "cosine_similarity": (-1.0, 1.0),
+}
 _SUFFIX = re.compile(r"_\d+$")
 _VALID_DIRECTIONS = ("min", "max")
 
@@ -143,6 +166,32 @@ def _lookup(name: str) -> tuple[str | None, bool]:
             if tail in _DIRECTIONS:
                 return _DIRECTIONS[tail], False
     return None, False
+
+
+def metric_bounds(name: str) -> tuple[float, float] | None:
+    """The range of values a known metric takes, or ``None`` if unknown.
+
+    Accepts the same names as :func:`metric_direction` (``val_`` prefix,
+    multi-output prefix, ``_1`` suffix).
+
+    Examples
+    --------
+    >>> metric_bounds("val_accuracy"), metric_bounds("val_mae")
+    ((0.0, 1.0), (0.0, inf))
+    >>> metric_bounds("val_loss") is None  # any loss, e.g. a negative one
+    True
+    """
+    candidates = _base_names(name)
+    for candidate in candidates:
+        if candidate in _BOUNDS:
+            return _BOUNDS[candidate]
+    for candidate in candidates:
+        parts = candidate.split("_")
+        for start in range(1, len(parts)):
+            tail = "_".join(parts[start:])
+            if tail in _BOUNDS:
+                return _BOUNDS[tail]
+    return None
 
 
 def metric_direction(name: str) -> str | None:

@@ -116,6 +116,16 @@ class ReportData:
     source: str = ""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     log_scale: frozenset[str] = frozenset()
+    n_classes: int | None = None
+
+    @property
+    def flagged(self) -> dict[str, list[str]]:
+        """Trial ids by flag (``collapsed``, ``nan_loss``, ``pruned``), in order."""
+        found: dict[str, list[str]] = {}
+        for trial in self.trials:
+            for flag in trial.flags:
+                found.setdefault(flag, []).append(trial.trial_id)
+        return found
 
     @property
     def direction(self) -> str:
@@ -279,7 +289,9 @@ def report_from_project(
         search that is still running or was interrupted.
     n_classes : int, optional
         Number of classes; with it, a trial whose best accuracy is ``1/k``
-        is flagged ``collapsed``.
+        is flagged ``collapsed``. Default: the number the project recorded
+        in ``tunekit.json`` (``tunekit tune`` and any search of
+        :func:`tunekit.build_cnn_hypermodel` do), else no check.
     title : str, optional
         Page title (default: the project's folder name).
 
@@ -309,6 +321,8 @@ def report_from_project(
         )
     oracle = _read_json(os.path.join(root, "oracle.json"))
     fingerprint = _read_json(os.path.join(root, "tunekit.json"))
+    if n_classes is None:
+        n_classes = _recorded_classes(fingerprint)
     objective = _objective(fingerprint)
     state, owner = lock_state(root)
     # A tunekit search holds the lock while it runs: without a live holder,
@@ -381,6 +395,7 @@ def report_from_project(
         source=os.path.abspath(root),
         unreadable=unreadable,
         log_scale=frozenset(log_scale),
+        n_classes=n_classes,
     )
 
 
@@ -421,6 +436,14 @@ def _log_sampled(data: dict[str, Any]) -> set[str]:
         if isinstance(config, dict) and config.get("sampling") in _LOG_SAMPLING:
             names.add(str(config.get("name")))
     return names
+
+
+def _recorded_classes(fingerprint: Any) -> int | None:
+    """The ``n_classes`` a tuner recorded in ``tunekit.json``, if valid."""
+    value = fingerprint.get("n_classes") if isinstance(fingerprint, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
+        return value
+    return None
 
 
 def _replace(trial: ReportTrial, **changes: Any) -> ReportTrial:

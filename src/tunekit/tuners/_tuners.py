@@ -844,7 +844,7 @@ def _objective_signature(objective: Any) -> list[list[str]]:
 
 
 def _fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
-    return {
+    fingerprint = {
         "version": _FINGERPRINT_VERSION,
         "tuner": config.kind,
         "objective": _objective_signature(config.objective),
@@ -852,6 +852,11 @@ def _fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
         "budget": config.budget,
         "search_space": _space_signature(tuner.oracle.hyperparameters),
     }
+    # Not compared on resume: read by `tunekit report` to flag collapsed trials.
+    n_classes = getattr(getattr(tuner, "hypermodel", None), "num_classes", None)
+    if isinstance(n_classes, int) and not isinstance(n_classes, bool):
+        fingerprint["n_classes"] = n_classes
+    return fingerprint
 
 
 def _read_json(path: str) -> Any:
