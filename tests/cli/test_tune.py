@@ -169,6 +169,7 @@ def test_best_block_rounds_floats_and_json_keeps_them_exact(capsys):
         "best_trial": "3",
         "trials": 4,
         "best_val_accuracy": 0.9,
+        "project_dir": "runs/p",
         "best_hyperparameters": {"dropout": 0.1 + 0.2, "units": 32, "lr": 1.2345e-4},
     }
     _tune._print_result(result, argparse.Namespace(json=False))
