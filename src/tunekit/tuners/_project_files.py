@@ -132,5 +132,8 @@ def unwritable_project(
             "a folder you can write to and pass that `directory`, or choose a "
             "new `directory`/`project_name`."
         ),
-        source=f"project_dir={project_dir!r}",
+        source=(
+            f"directory={os.path.dirname(project_dir)!r}, "
+            f"project_name={os.path.basename(project_dir)!r}"
+        ),
     )
