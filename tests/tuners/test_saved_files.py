@@ -187,66 +187,7 @@ def test_reopening_a_finished_project_writes_nothing(finished, digits):
     assert _stat_tree(finished) == before  # tunekit.json included: not rewritten
 
 
-_READ_ONLY_SCENARIO = textwrap.dedent(
-    """
-    import contextlib, io, json, os, shutil, sys, tempfile, warnings
-    import numpy as np
-    import keras, tunekit
-    from sklearn.datasets import load_digits
-    from tunekit.cli._main import main
-
-    project_root, out_dir = sys.argv[1:3]
-
-    def build(hp):
-        model = keras.Sequential([
-            keras.Input((64,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ])
-        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model
-
-    data = load_digits()
-    x, y = (data.data / 16.0).astype("float32"), data.target
-
-    def run(root, out):
-        result = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tuner = tunekit.random_search(
-                build, "val_accuracy", max_trials=2, directory=root,
-                project_name="p", seed=0, verbose=False)
-            model = tuner.get_best_models(1)[0]
-            result["predicts"] = list(model.predict(x[:2], verbose=0).shape)
-            summary = tunekit.summarize(tuner)
-            result["trials"] = len(summary.completed)
-            result["html"] = os.path.isfile(summary.to_html(os.path.join(out, "s.html")))
-            project = os.path.join(root, "p")
-            err = io.StringIO()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-                result["report_output"] = main(
-                    ["report", project, "--output", os.path.join(out, "r.html")])
-                result["report_default"] = main(["report", project])
-            result["report_error"] = err.getvalue()
-            try:
-                tuner.search(x[:50], y[:50], epochs=1, validation_data=(x[50:80], y[50:80]))
-                result["search"] = "ran"
-            except Exception as error:
-                result["search"] = f"{type(error).__name__}: {error}"
-        return result
-
-    # Warm-up as the current user on a writable copy: every module gets imported
-    # while the interpreter's own files can still be read.
-    scratch = tempfile.mkdtemp()
-    shutil.copytree(project_root, os.path.join(scratch, "copy"))
-    run(os.path.join(scratch, "copy"), scratch)
-    shutil.rmtree(scratch)
-    if os.geteuid() == 0:  # root ignores permission bits: become nobody
-        os.setgid(65534)
-        os.setuid(65534)
-    print("RESULT " + json.dumps(run(project_root, out_dir)))
-    """
-)
+READ_ONLY_SCRIPT = Path(__file__).parent / "read_only_project.py"
 
 
 @pytest.mark.slow
@@ -261,7 +202,7 @@ def test_a_read_only_project_opens_for_reading_and_refuses_to_search(finished):
                 os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & ~0o222 | 0o444)
         before = _stat_tree(finished)
         done = subprocess.run(
-            [sys.executable, "-c", _READ_ONLY_SCENARIO, str(finished), str(out_dir)],
+            [sys.executable, str(READ_ONLY_SCRIPT), str(finished), str(out_dir)],
             env=_child_env(), capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     finally:
