@@ -290,15 +290,15 @@ def _check_save_model(path: str | None) -> None:
     from tunekit._atomic import check_writable_folder, unwritable
     from tunekit._errors import InvalidParameterError
 
-    if not path.endswith(".keras"):
-        raise InvalidParameterError(
-            "--save-model must name a .keras file (Keras 3's format; the class "
-            f"names are stored inside). Received: --save-model={path!r}"
-        )
     if os.path.isdir(path):
         raise InvalidParameterError(
             "--save-model names a folder; pass a file name such as "
             f"{os.path.join(path, 'best.keras')!r}. Received: --save-model={path!r}"
+        )
+    if not path.endswith(".keras"):
+        raise InvalidParameterError(
+            "--save-model must name a .keras file (Keras 3's format; the class "
+            f"names are stored inside). Received: --save-model={path!r}"
         )
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
