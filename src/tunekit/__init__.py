@@ -28,6 +28,7 @@ from tunekit._errors import (
     SearchFailedError,
     StaleProjectError,
     TunekitError,
+    UnwritablePathError,
 )
 
 __version__ = "0.1.0"
@@ -89,6 +90,7 @@ __all__ = [
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",
+    "UnwritablePathError",
     "__version__",
     *sorted(_LAZY_EXPORTS),
 ]

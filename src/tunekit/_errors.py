@@ -18,6 +18,7 @@ __all__ = [
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",
+    "UnwritablePathError",
 ]
 
 
@@ -143,5 +144,22 @@ class ProjectLockedError(TunekitError, RuntimeError):
     --------
     >>> import tunekit
     >>> issubclass(tunekit.ProjectLockedError, RuntimeError)
+    True
+    """
+
+
+class UnwritablePathError(TunekitError, OSError):
+    """tunekit must write a file or folder and cannot.
+
+    Raised with the path, the argument or environment variable that chose
+    it, and the way out (another folder, ``--output``, ``cache=False``...),
+    before any training where that can be known in advance. Nothing the user
+    saved before is damaged: tunekit writes to a temporary file next to the
+    target and renames it into place.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.UnwritablePathError, OSError)
     True
     """

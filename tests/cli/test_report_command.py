@@ -87,6 +87,17 @@ def test_report_of_a_folder_that_is_no_project_exits_2(tmp_path, capsys):
     assert "PROJECT_DIR must be a tuner project" in err and "Received:" in err
 
 
+def test_report_output_that_cannot_be_written_exits_2(project_dir, tmp_path, capsys):
+    project, _ = project_dir
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    output = blocker / "page.html"
+    assert main(["report", project, "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tunekit report: error: Cannot write")
+    assert f"Received: --output={str(output)!r}" in err and "Traceback" not in err
+
+
 def _chromium(page: str, *args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(

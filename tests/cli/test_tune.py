@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -77,6 +78,66 @@ def test_too_small_validation_split_is_explained(make_image_folder, tmp_path, ca
                  "8", "--directory", str(tmp_path / "r"), "--no-cache"])  # fmt: skip
     assert code == 2
     assert "leaves no validation image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [
+        ("missing/best.keras", "does not exist"),
+        ("a_file/best.keras", "does not exist (or is not a folder)"),
+        ("best.h5", "must name a .keras file"),
+        (".", "names a folder"),
+    ],
+)
+def test_save_model_is_checked_before_any_training(
+    make_image_folder, tmp_path, capsys, where, match
+):
+    root = make_image_folder({"a": 3, "b": 3})
+    (tmp_path / "a_file").write_text("")
+    target = str(tmp_path / where)
+    code = main(["tune", str(root), "--save-model", target,
+                 "--directory", str(tmp_path / "runs")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and match in err
+    assert f"Received: --save-model={target!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # no tuner, no training
+
+
+def _unwritable_folder() -> str | None:
+    """A folder that exists and that even root cannot create files in."""
+    from tunekit._atomic import check_writable_folder
+
+    for folder in ("/sys", "/proc"):
+        if os.path.isdir(folder) and check_writable_folder(folder) is not None:
+            return folder
+    return None
+
+
+@pytest.mark.skipif(_unwritable_folder() is None, reason="needs Linux /sys or /proc")
+def test_save_model_into_an_unwritable_folder_exits_2_before_training(
+    make_image_folder, tmp_path, capsys
+):
+    root = make_image_folder({"a": 3, "b": 3})
+    target = os.path.join(_unwritable_folder(), "best.keras")
+    code = main(["tune", str(root), "--save-model", target,
+                 "--directory", str(tmp_path / "runs")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("tunekit tune: error: Cannot write")
+    assert f"Received: --save-model={target!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_cache_dir_that_is_a_file_exits_2_before_training(
+    make_image_folder, tmp_path, capsys
+):
+    root = make_image_folder({"a": 3, "b": 3})
+    blocker = tmp_path / "cache_file"
+    blocker.write_text("")
+    code = main(["tune", str(root), "--cache-dir", str(blocker), "--image-size",
+                 "8", "8", "--directory", str(tmp_path / "runs")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "--no-cache" in err and str(blocker) in err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_help_does_not_import_keras():

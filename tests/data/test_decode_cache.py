@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tunekit import InvalidParameterError
+from tunekit import InvalidParameterError, UnwritablePathError
 from tunekit.data import _decode_cache as dc
 
 KW = dict(target_size=(8, 8), color_mode="rgb", interpolation="nearest")
@@ -186,6 +186,45 @@ def test_cache_true_writes_under_tunekit_cache_dir(
     root = make_image_folder({"a": 2})
     out = dc.load_decoded(_paths(root), cache=True, **KW)
     assert out.path.parent == tmp_path / "tk" / "decoded"
+
+
+def test_a_cache_path_that_is_a_file_is_named_before_decoding(
+    make_image_folder, tmp_path, monkeypatch
+):
+    root = make_image_folder({"a": 2})
+    blocker = tmp_path / "cache_is_a_file"
+    blocker.write_text("")
+    _forbid_decoding(monkeypatch)  # the error comes before any decoding
+    with pytest.raises(UnwritablePathError) as caught:
+        dc.load_decoded(_paths(root), cache=blocker, **KW)
+    message = str(caught.value)
+    assert f"Received: cache={str(blocker)!r}" in message
+    assert "cache=False" in message and "--no-cache" in message
+    assert blocker.read_text() == ""
+
+
+def test_a_tunekit_cache_dir_that_is_a_file_names_the_variable(
+    make_image_folder, tmp_path, monkeypatch
+):
+    blocker = tmp_path / "tk"
+    blocker.write_text("")
+    monkeypatch.setenv("TUNEKIT_CACHE_DIR", str(blocker))
+    root = make_image_folder({"a": 2})
+    with pytest.raises(UnwritablePathError, match="TUNEKIT_CACHE_DIR=") as caught:
+        dc.load_decoded(_paths(root), cache=True, **KW)
+    assert str(blocker / "decoded") in str(caught.value)
+
+
+def test_a_read_only_cache_that_holds_the_entry_is_read(
+    make_image_folder, tmp_path, monkeypatch
+):
+    root = make_image_folder({"a": 2})
+    cache = tmp_path / "cache"
+    dc.load_decoded(_paths(root), cache=cache, **KW)
+    before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    _forbid_decoding(monkeypatch)
+    assert dc.load_decoded(_paths(root), cache=cache, **KW).from_cache
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == before
 
 
 def test_invalid_cache_argument():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import numpy as np
@@ -16,6 +17,7 @@ from tunekit.tuners._report import (
     report_from_project,
     write_report,
 )
+from tunekit.tuners._summary import SearchSummary
 
 
 def _build(hp):
@@ -199,6 +201,32 @@ def test_bad_arguments_are_named(tmp_path, kwargs, match):
 def test_missing_project_is_named(tmp_path):
     with pytest.raises(tunekit.InvalidParameterError, match="project_dir"):
         report_from_project(tmp_path / "nope")
+
+
+def test_a_report_into_a_folder_that_cannot_be_made_is_named(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    target = blocker / "report.html"
+    with pytest.raises(tunekit.UnwritablePathError) as caught:
+        SearchSummary([("val_loss", "min")]).to_html(target)
+    message = str(caught.value)
+    assert f"Received: path={str(target)!r}" in message and "a_file" in message
+
+
+def test_a_failed_report_write_keeps_the_previous_page(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    write_report(ReportData("old", ("val_loss", "min"), []), target)
+    before = target.read_text()
+
+    def disk_full(*args, **kwargs):  # the flush to disk fails: a full disk
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tunekit._atomic._fsync_path", disk_full)
+    with pytest.raises(tunekit.UnwritablePathError, match="No space left"):
+        write_report(ReportData("new", ("val_loss", "min"), []), target)
+    monkeypatch.undo()
+    assert target.read_text() == before
+    assert os.listdir(tmp_path) == ["report.html"]
 
 
 def test_report_path_must_be_html(tmp_path):

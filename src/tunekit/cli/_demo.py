@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from tunekit._atomic import write_text
 from tunekit._errors import (
     CorruptProjectError,
     SearchFailedError,
@@ -322,8 +323,9 @@ class _Demo:
             if w.category is not UserWarning:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.project_dir.mkdir(parents=True, exist_ok=True)
-        (self.project_dir / FINGERPRINT_FILE).write_text(
-            json.dumps(_fingerprint(args), indent=2) + "\n"
+        write_text(
+            self.project_dir / FINGERPRINT_FILE,
+            json.dumps(_fingerprint(args), indent=2) + "\n",
         )
         self._print_plan(data, hypermodel, state, tuner)
         self._search(tuner, data)

@@ -87,8 +87,20 @@ def _run(args: argparse.Namespace) -> int:
             f"--n-classes must be at least 2. Received: --n-classes={args.n_classes}"
         )
     data = report_from_project(project, n_classes=args.n_classes, title=args.title)
-    output = args.output or os.path.join(project, "report.html")
-    path = write_report(data, output)
+    if args.output:
+        path = write_report(data, args.output, argument="--output")
+    else:
+        path = write_report(
+            data,
+            os.path.join(project, "report.html"),
+            argument="PROJECT_DIR",
+            source=f"PROJECT_DIR={project!r}",
+            way_out=(
+                "The report goes into PROJECT_DIR unless --output says "
+                "otherwise; for a read-only project pass --output FILE.html "
+                "in a folder you can write to."
+            ),
+        )
     best = data.best_trial
     if args.json:
         print(

@@ -304,6 +304,43 @@ def _check_folders(args: argparse.Namespace) -> list[str]:
     return names
 
 
+def _check_save_model(path: str | None) -> None:
+    """``--save-model``: a .keras file in a folder that exists and can be written.
+
+    Checked before any training, so a typo does not cost the whole search.
+    """
+    if path is None:
+        return
+    from tunekit._atomic import check_writable_folder, unwritable
+    from tunekit._errors import InvalidParameterError
+
+    if os.path.isdir(path):
+        raise InvalidParameterError(
+            "--save-model names a folder; pass a file name such as "
+            f"{os.path.join(path, 'best.keras')!r}. Received: --save-model={path!r}"
+        )
+    if not path.endswith(".keras"):
+        raise InvalidParameterError(
+            "--save-model must name a .keras file (Keras 3's format; the class "
+            f"names are stored inside). Received: --save-model={path!r}"
+        )
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise InvalidParameterError(
+            f"--save-model goes into the folder {folder!r}, which does not exist "
+            "(or is not a folder). Create it first, or pass a path in an existing "
+            f"folder. Received: --save-model={path!r}"
+        )
+    error = check_writable_folder(folder)
+    if error is not None:
+        raise unwritable(
+            folder,
+            error,
+            way_out="--save-model must go into a folder you can write to.",
+            source=f"--save-model={path!r}",
+        )
+
+
 def _resolve_auto(args: argparse.Namespace) -> argparse.Namespace:
     """``--image-size auto`` / ``--color-mode auto`` from the first images of DIR."""
     if args.image_size != "auto" and args.color_mode != "auto":
@@ -383,6 +420,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     _check_options(args)
+    _check_save_model(args.save_model)
     class_names = _check_folders(args)
     args = _resolve_auto(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -457,10 +495,11 @@ def _run(args: argparse.Namespace) -> int:
         result["test_images"] = int(test.samples)
         result["test_accuracy"] = float(accuracy)
     if args.save_model:
-        from tunekit.tuners._refit import save_class_names
+        from tunekit.tuners._refit import save_model_file
 
-        best_model.save(args.save_model)
-        save_class_names(args.save_model, class_names)
+        save_model_file(
+            best_model, args.save_model, class_names, argument="--save-model"
+        )
         result["saved_model"] = args.save_model
     result["stopped_early"] = budget.stopped_because
     result["seconds"] = round(time.perf_counter() - start, 1)

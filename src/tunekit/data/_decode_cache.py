@@ -38,7 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._errors import ImageDirectoryError
+from tunekit._atomic import (
+    check_writable_folder,
+    replacing,
+    unwritable,
+    write_json,
+)
+from tunekit._errors import ImageDirectoryError, UnwritablePathError
 from tunekit._validation import check_in, invalid_parameter
 
 __all__ = [
@@ -628,6 +634,7 @@ def load_decoded(
         cached = None
     if cached is not None:
         return cached
+    _check_cache_dir(cache, cache_dir)  # before decoding anything
     return _write_entry(
         array_path,
         meta_path,
@@ -636,6 +643,44 @@ def load_decoded(
         color_mode,
         interpolation,
         keep_aspect_ratio,
+    )
+
+
+def _check_cache_dir(
+    cache: bool | str | os.PathLike[str] | None, cache_dir: Path
+) -> None:
+    """Create ``cache_dir`` and write a probe there; a tunekit error if it fails."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable_cache(cache, cache_dir, error) from error
+    error = check_writable_folder(cache_dir)
+    if error is not None:
+        raise _unwritable_cache(cache, cache_dir, error) from error
+
+
+def _unwritable_cache(
+    cache: bool | str | os.PathLike[str] | None, cache_dir: Path, error: OSError
+) -> UnwritablePathError:
+    """Name the cache folder, the argument or variable that chose it, the way out."""
+    if cache is True and os.environ.get("TUNEKIT_CACHE_DIR"):
+        source = f"TUNEKIT_CACHE_DIR={os.environ['TUNEKIT_CACHE_DIR']!r}"
+    elif cache is True:
+        source = f"cache=True (the default cache folder {str(cache_dir)!r})"
+    else:
+        source = f"cache={os.fspath(cache)!r}"  # type: ignore[arg-type]
+    path = error.filename if isinstance(error.filename, str) else cache_dir
+    return unwritable(
+        path,
+        error,
+        way_out=(
+            f"The decode cache folder {str(cache_dir)!r} cannot be created or "
+            "written (a file in the way, or read-only). Point `cache` (tunekit "
+            "tune: --cache-dir) or the TUNEKIT_CACHE_DIR variable at a folder "
+            "you can write to, or pass cache=False (--no-cache) to decode "
+            "without a cache."
+        ),
+        source=source,
     )
 
 
@@ -698,33 +743,28 @@ def _write_entry(
     array_path.parent.mkdir(parents=True, exist_ok=True)
     channels = COLOR_MODES[color_mode][1]
     shape = (len(paths), target_size[0], target_size[1], channels)
-    tmp = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp.npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
-    try:
+    # The array first, then its record: a kill in between leaves an array
+    # without a record, which the next read decodes again.
+    with replacing(array_path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
         _, errors = decode_images(
             paths, target_size, color_mode, interpolation, keep_aspect_ratio, out=out
         )
         out.flush()
         checksum = _checksum(out)
-        del out
-        meta = {
-            "version": _CACHE_VERSION,
-            "checksum": checksum,
-            "checksum_algorithm": _CHECKSUM,
-            "n": len(paths),
-            "target_size": list(target_size),
-            "color_mode": color_mode,
-            "interpolation": interpolation,
-            "keep_aspect_ratio": keep_aspect_ratio,
-            "first_file": paths[0] if paths else None,
-            "errors": {str(k): v for k, v in errors.items()},
-        }
-        meta_tmp = meta_path.with_name(f"{meta_path.stem}.{os.getpid()}.tmp.json")
-        meta_tmp.write_text(json.dumps(meta))
-        os.replace(tmp, array_path)
-        os.replace(meta_tmp, meta_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        del out  # unmapped before the rename
+    meta = {
+        "version": _CACHE_VERSION,
+        "checksum": checksum,
+        "checksum_algorithm": _CHECKSUM,
+        "n": len(paths),
+        "target_size": list(target_size),
+        "color_mode": color_mode,
+        "interpolation": interpolation,
+        "keep_aspect_ratio": keep_aspect_ratio,
+        "first_file": paths[0] if paths else None,
+        "errors": {str(k): v for k, v in errors.items()},
+    }
+    write_json(meta_path, meta)
     images = np.load(array_path, mmap_mode="r")
     return DecodedImages(images, errors, from_cache=False, path=array_path)

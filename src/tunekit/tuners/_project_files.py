@@ -1,5 +1,9 @@
 """Check the JSON files of an existing tuner project before anything reads them.
 
+It also words the error for a project tunekit must write and cannot
+(:func:`unwritable_project`): a finished project on a read-only share opens
+for reading, but resuming its search needs to write there.
+
 A search killed while KerasTuner writes ``oracle.json`` or a ``trial.json``
 leaves a truncated file; KerasTuner then fails deep inside its reload with a
 bare ``JSONDecodeError`` that names neither the file nor the way out.
@@ -14,9 +18,10 @@ import glob
 import json
 import os
 
-from tunekit._errors import CorruptProjectError
+from tunekit._atomic import unwritable
+from tunekit._errors import CorruptProjectError, UnwritablePathError
 
-__all__ = ["check_project_files", "project_json_files"]
+__all__ = ["check_project_files", "project_json_files", "unwritable_project"]
 
 # Top-level files a reload reads: tunekit's fingerprint, the oracle, the tuners
 # (``tuner0.json``, ``chief.json``... one per tuner id).
@@ -100,3 +105,35 @@ def check_project_files(project_dir: str | os.PathLike[str]) -> None:
             "`overwrite=True` to delete the project and start afresh, or choose "
             "a new `project_name` (or `directory`) to keep it as it is."
         )
+
+
+def unwritable_project(
+    project_dir: str | os.PathLike[str], error: OSError
+) -> UnwritablePathError:
+    """The error for a project that a search must write to and cannot.
+
+    Examples
+    --------
+    >>> denied = PermissionError(13, "Permission denied")
+    >>> error = unwritable_project("/archive/p", denied)
+    >>> "copy the project" in str(error)
+    True
+    """
+    project_dir = os.fspath(project_dir)
+    path = error.filename if isinstance(error.filename, str) else project_dir
+    return unwritable(
+        path,
+        error,
+        way_out=(
+            f"A search writes its trials into the project at {project_dir!r}, "
+            "which cannot be written (read-only?). Reading it needs no write: "
+            "`get_best_models()`, `tunekit.summarize()` and `tunekit report "
+            "--output FILE` work as they are. To search on, copy the project to "
+            "a folder you can write to and pass that `directory`, or choose a "
+            "new `directory`/`project_name`."
+        ),
+        source=(
+            f"directory={os.path.dirname(project_dir)!r}, "
+            f"project_name={os.path.basename(project_dir)!r}"
+        ),
+    )

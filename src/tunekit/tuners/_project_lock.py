@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tunekit._errors import ProjectLockedError
+from tunekit.tuners._project_files import unwritable_project
 
 try:  # POSIX
     import fcntl
@@ -331,12 +332,19 @@ class ProjectLock:
         """
         if self._holder is not None or not locking_applies():
             return
-        os.makedirs(self.project_dir, exist_ok=True)
+        try:
+            os.makedirs(self.project_dir, exist_ok=True)
+        except OSError as error:
+            raise unwritable_project(self.project_dir, error) from error
         path = os.path.realpath(_lock_path(self.project_dir))
         holder = _HELD.get(path)
         if holder is None:
             for _ in range(10):  # retry if the file is replaced under us
-                if self._acquire_once(path):
+                try:
+                    acquired = self._acquire_once(path)
+                except OSError as error:  # a read-only project
+                    raise unwritable_project(self.project_dir, error) from error
+                if acquired:
                     break
             else:  # pragma: no cover - a pathological race
                 raise _locked_error(self.project_dir, _read_owner(path))

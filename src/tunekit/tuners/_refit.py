@@ -27,11 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._atomic import replacing, unwritable
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 from tunekit.tuners._trial_records import load_record
 
-__all__ = ["load_class_names", "load_trial_model", "refit_best", "save_class_names"]
+__all__ = [
+    "load_class_names",
+    "load_trial_model",
+    "refit_best",
+    "save_class_names",
+    "save_model_file",
+]
 
 CLASS_NAMES_ENTRY = "tunekit_class_names.json"
 
@@ -372,6 +379,49 @@ def save_class_names(path: str | os.PathLike[str], class_names: Sequence[str]) -
                 "again before storing new ones."
             )
         archive.writestr(CLASS_NAMES_ENTRY, json.dumps({"class_names": names}))
+
+
+def save_model_file(
+    model: Any,
+    path: str | os.PathLike[str],
+    class_names: Sequence[str] | None = None,
+    *,
+    argument: str = "path",
+) -> None:
+    """Save ``model`` (and ``class_names``) to the ``.keras`` file at ``path``.
+
+    The model is written to a temporary ``.keras`` file in the same folder and
+    renamed into place, so a kill, a full disk or an error during the save
+    leaves the previous file at ``path`` as it was.
+
+    Raises
+    ------
+    UnwritablePathError
+        When the folder cannot be written; ``argument`` names the option that
+        chose ``path`` (``--save-model``).
+
+    Examples
+    --------
+    >>> import tempfile, os, keras, tunekit
+    >>> from tunekit.tuners._refit import save_model_file
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> save_model_file(model, path, ["cat", "dog"])
+    >>> tunekit.load_class_names(path), os.listdir(os.path.dirname(path))
+    (['cat', 'dog'], ['model.keras'])
+    """
+    try:
+        with replacing(path) as temporary:
+            model.save(temporary)
+            if class_names is not None:
+                save_class_names(temporary, class_names)
+    except OSError as error:
+        raise unwritable(
+            path,
+            error,
+            way_out=f"Pass a `{argument}` in a folder you can write to.",
+            source=f"{argument}={os.fspath(path)!r}",
+        ) from error
 
 
 def load_class_names(path: str | os.PathLike[str]) -> list[str] | None:

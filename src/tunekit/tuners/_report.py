@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunekit._atomic import unwritable, write_text
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
 from tunekit.tuners._project_lock import LockOwner, lock_state
@@ -1108,8 +1109,35 @@ def render_html(data: ReportData) -> str:
 """
 
 
-def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
+def write_report(
+    data: ReportData,
+    path: str | os.PathLike[str],
+    *,
+    argument: str = "path",
+    way_out: str | None = None,
+    source: str | None = None,
+) -> Path:
     """Write the page to ``path`` (atomically); return the path.
+
+    Parameters
+    ----------
+    data : ReportData
+        The search to show.
+    path : str or path-like
+        The ``.html`` file; missing folders are created.
+    argument : str, default "path"
+        The argument that chose ``path``, named in errors (``--output``).
+    way_out : str, optional
+        What to do when ``path`` cannot be written; by default: another
+        ``argument`` in a folder you can write to.
+    source : str, optional
+        The ``Received: ...`` part of that error; by default ``argument=path``.
+
+    Raises
+    ------
+    UnwritablePathError
+        When the folder cannot be created or written (read-only, or a file
+        stands where a folder should be). An older page there is kept.
 
     Examples
     --------
@@ -1122,11 +1150,18 @@ def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     if target.suffix.lower() not in {".html", ".htm"}:
         raise InvalidParameterError(
-            "`path` must name an .html file for the report. "
-            f"{received('path', os.fspath(path))}"
+            f"`{argument}` must name an .html file for the report. "
+            f"{received(argument, os.fspath(path))}"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(render_html(data), encoding="utf-8")
-    os.replace(temporary, target)
+    page = render_html(data)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text(target, page)
+    except OSError as error:
+        raise unwritable(
+            target,
+            error,
+            way_out=way_out or f"Pass a `{argument}` in a folder you can write to.",
+            source=source or f"{argument}={os.fspath(path)!r}",
+        ) from error
     return target

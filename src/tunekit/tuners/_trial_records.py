@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._atomic import write_json
+
 __all__ = ["RECORD_FILE", "RunRecord", "TrialRecord", "load_record", "save_record"]
 
 RECORD_FILE = "tunekit_trial.json"
@@ -247,10 +249,7 @@ def save_record(tuner: Any, record: TrialRecord) -> None:
     _cache(tuner)[record.trial_id] = record
     path = record_path(tuner.project_dir, record.trial_id)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(record.to_dict(), handle, indent=2, default=_json_default)
-    os.replace(temporary, path)
+    write_json(path, record.to_dict(), indent=2, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:

@@ -42,6 +42,7 @@ from typing import Any
 import keras_tuner
 import numpy as np
 
+from tunekit._atomic import write_text
 from tunekit._errors import (
     InvalidParameterError,
     ObjectiveError,
@@ -76,7 +77,7 @@ from tunekit.tuners._objective import (
     sample_batch,
     validate_objective,
 )
-from tunekit.tuners._project_files import check_project_files
+from tunekit.tuners._project_files import check_project_files, unwritable_project
 from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
 from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
@@ -158,6 +159,7 @@ class _TunekitMixin:
     _tunekit_pending_reload = False
     _tunekit_trial_seed: int | None = None
     _tunekit_built: list[Any] | None = None
+    _tunekit_fingerprint_unwritten = False
 
     # ---- construction ------------------------------------------------------
 
@@ -220,7 +222,7 @@ class _TunekitMixin:
         if self._tunekit_pending_reload:
             self._tunekit_pending_reload = False
             _guard_existing_project(self, config)
-        _write_fingerprint(self, config)
+        _write_fingerprint(self, config, required=False)
         _warn_budget(self, config, kwargs)
 
     def reload(self) -> None:
@@ -250,6 +252,8 @@ class _TunekitMixin:
             (rerunning the same call resumes).
         """
         fit_args, fit_kwargs, cv = split_search_arguments(fit_args, fit_kwargs)
+        if self._tunekit_fingerprint_unwritten:  # read-only at construction
+            _write_fingerprint(self, self._tunekit, required=True)
         session = SearchSession(
             self,
             fit_kwargs,
@@ -1056,12 +1060,35 @@ def _report_resume(tuner: Any, config: _Config) -> None:
         )
 
 
-def _write_fingerprint(tuner: Any, config: _Config) -> None:
+def _write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
+    """Write ``tunekit.json`` when its content changes (atomically).
+
+    A finished project on a read-only share opens for reading, so at
+    construction (``required=False``) a failed write is only remembered;
+    ``search()`` writes again (``required=True``) and raises
+    :class:`~tunekit.UnwritablePathError` if it still cannot.
+    """
     if tuner._is_worker():
         return
     path = os.path.join(tuner.project_dir, FINGERPRINT_FILE)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(config.fingerprint, handle, indent=2, sort_keys=True)
+    text = json.dumps(config.fingerprint, indent=2, sort_keys=True)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            unchanged = handle.read() == text
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if unchanged:
+        tuner._tunekit_fingerprint_unwritten = False
+        return
+    try:
+        os.makedirs(tuner.project_dir, exist_ok=True)
+        write_text(path, text)
+    except OSError as error:
+        if required:
+            raise unwritable_project(tuner.project_dir, error) from error
+        tuner._tunekit_fingerprint_unwritten = True
+        return
+    tuner._tunekit_fingerprint_unwritten = False
 
 
 def _say(config: _Config, message: str) -> None:
