@@ -15,7 +15,6 @@ trials read a memory-mapped array.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from tunekit._errors import ImageDirectoryError, LabelMismatchError
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit._warnings import warn
 from tunekit.data._augmentation import (
     _rng,
     apply_affine_transform,
@@ -125,12 +125,11 @@ def _warn_ignored(listing: DirectoryListing) -> None:
     if listing.ignored_files:
         shown = ", ".join(listing.ignored_files[:5])
         more = "" if len(listing.ignored_files) <= 5 else ", ..."
-        warnings.warn(
+        warn(
             f"Ignored {len(listing.ignored_files)} non-image files in "
             f"{listing.directory!r} ({shown}{more}); only "
             "png/jpg/jpeg/bmp/ppm/tif/tiff files are loaded.",
             UserWarning,
-            stacklevel=4,
         )
 
 
@@ -269,20 +268,18 @@ def _check_brightness(brightness_range: Any) -> None:
 
 
 def _warn_override(option: str, overridden: str, value: bool) -> None:
-    warnings.warn(
+    warn(
         f"This ImageDataGenerator specifies `{option}`, which overrides the "
         f"setting of `{overridden}` (now {value}).",
         UserWarning,
-        stacklevel=4,
     )
 
 
 def _warn_not_fit(option: str) -> None:
-    warnings.warn(
+    warn(
         f"This ImageDataGenerator specifies `{option}`, but it has not been fit "
         "on any training data. Fit it first by calling `.fit(numpy_data)`.",
         UserWarning,
-        stacklevel=3,
     )
 
 
@@ -652,12 +649,11 @@ class ImageDataGenerator:
         for name, message in deprecated.items():
             if name in kwargs:
                 kwargs.pop(name)
-                warnings.warn(message, DeprecationWarning, stacklevel=2)
+                warn(message, DeprecationWarning)
         if class_mode == "other":
-            warnings.warn(
+            warn(
                 'class_mode="other" is deprecated, use class_mode="raw".',
                 DeprecationWarning,
-                stacklevel=2,
             )
             class_mode = "raw"
         return DataFrameIterator(
@@ -892,12 +888,11 @@ def _warn_channels(
     shape: tuple[int, ...], channel_axis: int, data_format: str, where: str
 ) -> None:
     if shape[channel_axis] not in (1, 3, 4):
-        warnings.warn(
+        warn(
             f"{where} expects images in the {data_format!r} convention (channels "
             f"on axis {channel_axis}: 1, 3 or 4 of them), but got an array of "
             f"shape {shape} ({shape[channel_axis]} channels on that axis).",
             UserWarning,
-            stacklevel=4,
         )
 
 
