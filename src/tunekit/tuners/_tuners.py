@@ -34,6 +34,7 @@ import copy
 import inspect
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -382,7 +383,14 @@ class _TunekitMixin:
         # seed) just before this: seed here, right before the model is built.
         if self._tunekit_trial_seed is not None:
             seed_all(self._tunekit_trial_seed)
-        model = super()._build_hypermodel(hp)  # type: ignore[misc]
+        with warnings.catch_warnings():
+            # Hyperband restores only the weights of the previous round's
+            # model; Keras 3 then warns that the saved optimizer is skipped,
+            # which is intended (each round compiles a fresh optimizer).
+            warnings.filterwarnings(
+                "ignore", "Skipping variable loading for optimizer", UserWarning
+            )
+            model = super()._build_hypermodel(hp)  # type: ignore[misc]
         if self._tunekit_built is not None:
             self._tunekit_built.append(model)
         return model
