@@ -2,7 +2,8 @@
 
 Importing ``tunekit`` is cheap and has no side effects: it imports neither
 Keras nor TensorFlow. Each public name is loaded from its private module the
-first time it is used.
+first time it is used; when that first imports TensorFlow, its C++ start-up
+lines are dropped (see ``tunekit._startup``).
 
 Examples
 --------
@@ -15,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from tunekit._errors import (
@@ -100,7 +100,10 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY_EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'tunekit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
+    # Loads Keras/TensorFlow without their C++ start-up lines (tunekit._startup).
+    from tunekit._startup import import_module
+
+    value = getattr(import_module(module_name), name)
     globals()[name] = value  # cache: later lookups skip __getattr__
     return value
 

@@ -75,7 +75,7 @@ def test_label_class_weight_unknown_class():
 def test_label_class_weight_missing_classes_warn_once_and_get_one():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        full = check_label_class_weight({"b": 3}, ["a", "b", "c"], stacklevel=2)
+        full = check_label_class_weight({"b": 3}, ["a", "b", "c"])
     assert full == {"a": 1.0, "b": 3.0, "c": 1.0}
     assert len(caught) == 1
     assert "['a', 'c']" in str(caught[0].message)

@@ -28,10 +28,16 @@ import logging
 import os
 import re
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
+
+from tunekit._startup import (
+    filtered_stderr,
+    flush_standard_streams,
+    is_tensorflow_noise,
+    user_wants_tensorflow_logs,
+)
 
 __all__ = [
     "cli_terms",
@@ -41,14 +47,6 @@ __all__ = [
     "quiet_startup",
     "result_stream",
 ]
-
-#: Lines TensorFlow's C++ code writes to descriptor 2 (absl / glog format).
-_NOISE = (
-    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\)"),
-    re.compile(r"^[IWE]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] "),
-    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] [\w./-]+:\d+\] "),
-    re.compile(r"^To enable the following instructions: .* rebuild TensorFlow"),
-)
 
 #: Python argument -> the flag of ``tunekit tune`` / ``tunekit demo``.
 _FLAGS = {
@@ -69,72 +67,11 @@ _NOT_FOR_THE_CLI = (re.compile(r"fewer than KerasTuner's consecutive-failure lim
 _result_streams: list[TextIO] = []
 
 
-def is_tensorflow_noise(line: str) -> bool:
-    """Whether ``line`` is one of TensorFlow's C++ start-up log lines.
-
-    Examples
-    --------
-    >>> is_tensorflow_noise("I0000 00:00:1796169550.879084   21769 "
-    ...                     "cudart_stub.cc:31] Could not find cuda drivers")
-    True
-    >>> is_tensorflow_noise("Found 40 images belonging to 2 classes.")
-    False
-    """
-    return any(pattern.match(line) for pattern in _NOISE)
-
-
-def _user_wants_tensorflow_logs() -> bool:
-    return os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() in {"0", "1"}
-
-
 def _quiet_python_loggers() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     for name in ("tensorflow", "absl", "h5py"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-class _Filter(threading.Thread):
-    """Copy lines from ``read_fd`` to ``write_fd``, dropping TensorFlow's noise."""
-
-    def __init__(self, read_fd: int, write_fd: int) -> None:
-        super().__init__(name="tunekit-stderr-filter", daemon=True)
-        self.read_fd = read_fd
-        self.write_fd = write_fd
-
-    def run(self) -> None:
-        pending = b""
-        while True:
-            try:
-                chunk = os.read(self.read_fd, 65536)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            self._write(lines, final=False)
-        if pending:
-            self._write([pending], final=True)
-
-    def _write(self, lines: list[bytes], *, final: bool) -> None:
-        kept = [
-            line
-            for line in lines
-            if not is_tensorflow_noise(line.decode("utf-8", "replace"))
-        ]
-        if not kept:
-            return
-        data = b"\n".join(kept) + (b"" if final else b"\n")
-        with contextlib.suppress(OSError):
-            os.write(self.write_fd, data)
-
-
-def _flush_standard_streams() -> None:
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):
-            if stream is not None:
-                stream.flush()
 
 
 @contextlib.contextmanager
@@ -151,29 +88,12 @@ def quiet_startup() -> Iterator[None]:
     ...     print("kept")
     kept
     """
-    if _user_wants_tensorflow_logs():
+    if user_wants_tensorflow_logs():
         yield
         return
     _quiet_python_loggers()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no descriptor 2 (a detached process): nothing to filter
+    with filtered_stderr():
         yield
-        return
-    read_fd, write_fd = os.pipe()
-    _flush_standard_streams()
-    os.dup2(write_fd, 2)
-    os.close(write_fd)
-    thread = _Filter(read_fd, saved)
-    thread.start()
-    try:
-        yield
-    finally:
-        _flush_standard_streams()
-        os.dup2(saved, 2)  # closes the pipe's last write end: the thread ends
-        thread.join(timeout=5)
-        os.close(read_fd)
-        os.close(saved)
 
 
 def _is_process_stdout(stream: Any) -> bool:
@@ -217,7 +137,7 @@ def json_stdout() -> Iterator[TextIO]:
             yield result
     finally:
         _result_streams.pop()
-        _flush_standard_streams()
+        flush_standard_streams()
         if saved is not None:
             result.close()
             os.dup2(saved, 1)

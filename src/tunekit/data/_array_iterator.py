@@ -7,12 +7,12 @@ augmentation engine as the directory and dataframe iterators.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit._warnings import warn
 from tunekit.data._iterator import Iterator
 
 __all__ = ["NumpyArrayIterator"]
@@ -169,13 +169,12 @@ class NumpyArrayIterator(Iterator):
         )
         channel_axis = 3 if self.data_format == "channels_last" else 1
         if self.x.shape[channel_axis] not in (1, 3, 4):
-            warnings.warn(
+            warn(
                 f"NumpyArrayIterator uses the {self.data_format!r} convention "
                 f"(channels on axis {channel_axis}: 1, 3 or 4 of them), but "
                 f"got an array of shape {self.x.shape} "
                 f"({self.x.shape[channel_axis]} channels on that axis).",
                 UserWarning,
-                stacklevel=3,
             )
         if gen is not None:
             from tunekit.data._image_iterator import in_format
@@ -225,11 +224,10 @@ class NumpyArrayIterator(Iterator):
                 )
 
         if validation_split and split_idx == 0:
-            warnings.warn(
+            warn(
                 f"validation_split={validation_split} of {len(images)} samples "
                 "leaves no validation sample.",
                 UserWarning,
-                stacklevel=4,
             )
         cut = slice(None, split_idx) if validation else slice(split_idx, None)
 

@@ -10,7 +10,6 @@ augmentation and unreadable files are handled as in
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from tunekit._errors import ImageDirectoryError
 from tunekit._validation import invalid_parameter
+from tunekit._warnings import warn
 from tunekit.data._decode_cache import resolve_cache_dir
 from tunekit.data._directory import IMAGE_EXTENSIONS
 from tunekit.data._image_iterator import FilesIterator, ImageDataGenerator
@@ -308,10 +308,8 @@ class DataFrameIterator(FilesIterator):
                     f"Found e.g. {bad[0]!r}.",
                 )
         if classes and mode in _NO_CLASSES:
-            warnings.warn(
-                f"`classes` will be ignored given the class_mode={mode!r}.",
-                UserWarning,
-                stacklevel=4,
+            warn(
+                f"`classes` will be ignored given the class_mode={mode!r}.", UserWarning
             )
         if weight_col is not None:
             weights = _column(df, weight_col, "weight_col")
@@ -334,12 +332,11 @@ class DataFrameIterator(FilesIterator):
             raise self._no_valid_file(x_col, paths)
         if invalid:
             shown = [f for f, ok in zip(df[x_col].tolist(), mask) if not ok][:5]
-            warnings.warn(
+            warn(
                 f'Found {invalid} invalid image filename(s) in x_col="{x_col}" '
                 f"(missing, or not {'/'.join(IMAGE_EXTENSIONS)}): {shown}. These "
                 "filename(s) will be ignored.",
                 UserWarning,
-                stacklevel=4,
             )
         return df[mask]
 

@@ -29,7 +29,6 @@ import io
 import json
 import os
 import struct
-import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from tunekit._atomic import (
 )
 from tunekit._errors import ImageDirectoryError, UnwritablePathError
 from tunekit._validation import check_in, invalid_parameter
+from tunekit._warnings import warn
 
 __all__ = [
     "CACHE_CHECKS",
@@ -462,12 +462,11 @@ def report_unreadable(
             f"truncated or not images):\n{listed}\nRemove or replace them, or "
             "pass on_error='warn' to skip them. Received: on_error='raise'"
         )
-    warnings.warn(
+    warn(
         f"Skipping {len(errors)}{out_of} image files that could not be decoded "
         f"(corrupt, truncated or not images):\n{listed}\n{note}Pass "
         "on_error='raise' to make this an error.",
         UserWarning,
-        stacklevel=3,
     )
 
 
@@ -625,11 +624,10 @@ def load_decoded(
     try:
         cached = _read_entry(array_path, meta_path, shape)
     except _BrokenEntry as exc:
-        warnings.warn(
+        warn(
             f"The decode cache entry {array_path} is unreadable or inconsistent "
             f"({exc}); decoding the images again and rewriting it.",
             UserWarning,
-            stacklevel=3,
         )
         cached = None
     if cached is not None:

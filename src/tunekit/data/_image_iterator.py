@@ -15,8 +15,6 @@ trials read a memory-mapped array.
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from tunekit._errors import (
     LabelMismatchError,
 )
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit._warnings import warn
 from tunekit.data._augmentation import (
     _rng,
     apply_affine_transform,
@@ -130,12 +129,11 @@ def _warn_ignored(listing: DirectoryListing) -> None:
     if listing.ignored_files:
         shown = ", ".join(listing.ignored_files[:5])
         more = "" if len(listing.ignored_files) <= 5 else ", ..."
-        warnings.warn(
+        warn(
             f"Ignored {len(listing.ignored_files)} non-image files in "
             f"{listing.directory!r} ({shown}{more}); only "
             "png/jpg/jpeg/bmp/ppm/tif/tiff files are loaded.",
             UserWarning,
-            stacklevel=4,
         )
 
 
@@ -274,41 +272,21 @@ def _check_brightness(brightness_range: Any) -> None:
 
 
 def _warn_override(option: str, overridden: str, value: bool) -> None:
-    warnings.warn(
+    warn(
         f"This ImageDataGenerator specifies `{option}`, which overrides the "
         f"setting of `{overridden}` (now {value}).",
         UserWarning,
-        stacklevel=4,
     )
 
 
 def _warn_not_fit(options: Sequence[str]) -> None:
     names = ", ".join(f"`{option}`" for option in options)
-    warnings.warn(
+    warn(
         f"This ImageDataGenerator specifies {names}, but it has not been fit "
         "on any training data, so batches are not normalized that way. Fit it "
         "first by calling `.fit(numpy_data)` on sample training images.",
         UserWarning,
-        stacklevel=user_stacklevel(),
     )
-
-
-def user_stacklevel() -> int:
-    """``stacklevel`` that makes the caller's ``warnings.warn`` point at user code.
-
-    Counts the frames above the caller that belong to tunekit, so a warning
-    raised deep inside an iterator's constructor names the line that called
-    ``flow``, ``flow_from_directory`` or the constructor itself.
-    """
-    frame = sys._getframe(1)  # the function about to call warnings.warn
-    level = 1
-    while (
-        frame is not None
-        and str(frame.f_globals.get("__name__", "")).split(".")[0] == "tunekit"
-    ):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _any_shift(value: Any) -> bool:
@@ -677,12 +655,11 @@ class ImageDataGenerator:
         for name, message in deprecated.items():
             if name in kwargs:
                 kwargs.pop(name)
-                warnings.warn(message, DeprecationWarning, stacklevel=2)
+                warn(message, DeprecationWarning)
         if class_mode == "other":
-            warnings.warn(
+            warn(
                 'class_mode="other" is deprecated, use class_mode="raw".',
                 DeprecationWarning,
-                stacklevel=2,
             )
             class_mode = "raw"
         return DataFrameIterator(
@@ -1002,12 +979,11 @@ def _warn_channels(
     shape: tuple[int, ...], channel_axis: int, data_format: str, where: str
 ) -> None:
     if shape[channel_axis] not in (1, 3, 4):
-        warnings.warn(
+        warn(
             f"{where} expects images in the {data_format!r} convention (channels "
             f"on axis {channel_axis}: 1, 3 or 4 of them), but got an array of "
             f"shape {shape} ({shape[channel_axis]} channels on that axis).",
             UserWarning,
-            stacklevel=4,
         )
 
 

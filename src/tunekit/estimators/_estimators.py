@@ -23,7 +23,6 @@ import contextlib
 import copy
 import inspect
 import random
-import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from tunekit._keras_memory import (
 )
 from tunekit._seeding import fresh_session
 from tunekit._validation import did_you_mean, invalid_parameter, received
+from tunekit._warnings import warn
 from tunekit.labels._fit_checks import (
     check_label_class_weight,
     check_model_input,
@@ -965,11 +965,10 @@ class _KerasEstimatorBase(BaseEstimator):
             # reference to the model; neither may leak between fits.
             return copy.deepcopy(list(self.callbacks))
         except Exception:
-            warnings.warn(
+            warn(
                 "The callbacks could not be deep-copied, so the same callback "
                 "objects are reused across fits; their state carries over.",
                 UserWarning,
-                stacklevel=3,
             )
             return list(self.callbacks)
 
@@ -1281,7 +1280,7 @@ class KerasClassifier(ClassifierMixin, _KerasEstimatorBase):
     ) -> np.ndarray | None:
         present = self.classes_[np.unique(indices)].tolist()
         class_weight = check_label_class_weight(
-            class_weight, self.classes_.tolist(), present=present, stacklevel=4
+            class_weight, self.classes_.tolist(), present=present
         )
         if class_weight is None:
             return None

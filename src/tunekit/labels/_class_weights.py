@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import check_in, invalid_parameter, received
+from tunekit._warnings import warn
 
 __all__ = ["class_weights", "sample_weights"]
 
@@ -453,12 +453,11 @@ def _present_keys(data: LabelData) -> list[int]:
             "folders), or collect samples for them.",
         )
     if empty:
-        warnings.warn(
+        warn(
             f"No sample of classes {empty} in {data.source}; they get no weight "
             "(Keras never looks them up) and the other weights are computed over "
             f"the {len(counts) - len(empty)} classes present.",
             UserWarning,
-            stacklevel=3,
         )
     return [i for i, n in counts.items() if n > 0]
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ import numpy as np
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
+from tunekit._warnings import warn
 from tunekit.labels._class_weights import check_class_weight
 
 __all__ = [
@@ -192,14 +192,13 @@ def _check_weight_values(weights: np.ndarray, argname: str, shown: Any) -> None:
 # --------------------------------------------------------------------------
 
 
-def _warn_missing(missing: list[Any], argname: str, stacklevel: int) -> None:
-    warnings.warn(
+def _warn_missing(missing: list[Any], argname: str) -> None:
+    warn(
         f"`{argname}` gives no weight for the classes {missing!r}, which are "
         "present in the labels; they get weight 1.0. Give every class a "
         "weight (or use `class_weight='balanced'` / `tunekit.class_weights(y)`) "
         "to silence this warning.",
         UserWarning,
-        stacklevel=stacklevel,
     )
 
 
@@ -235,7 +234,6 @@ def check_label_class_weight(
     *,
     present: Sequence[Any] | None = None,
     argname: str = "class_weight",
-    stacklevel: int = 3,
 ) -> Any:
     """Validate a ``class_weight`` keyed by the original class labels.
 
@@ -254,8 +252,6 @@ def check_label_class_weight(
         one warning names all of them.
     argname : str, default="class_weight"
         Name used in messages.
-    stacklevel : int, default=3
-        Passed to :func:`warnings.warn`.
 
     Returns
     -------
@@ -309,7 +305,7 @@ def check_label_class_weight(
     present_labels = labels if present is None else list(present)
     missing = [c for c in present_labels if not _contains(list(weights), c)]
     if missing:
-        _warn_missing(missing, argname, stacklevel + 1)
+        _warn_missing(missing, argname)
     return {label: weights.get(label, 1.0) for label in labels}
 
 
@@ -350,7 +346,6 @@ def check_keras_class_weight(
     y: Any = None,
     *,
     argname: str = "class_weight",
-    stacklevel: int = 3,
 ) -> dict[int, float] | None:
     """Validate a ``class_weight`` in Keras' form, keyed by class index.
 
@@ -365,8 +360,6 @@ def check_keras_class_weight(
         one warning (Keras gives them 1.0).
     argname : str, default="class_weight"
         Name used in messages.
-    stacklevel : int, default=3
-        Passed to :func:`warnings.warn`.
 
     Returns
     -------
@@ -417,7 +410,7 @@ def check_keras_class_weight(
         )
     missing = [c for c in present if c not in weights]
     if missing:
-        _warn_missing(missing, argname, stacklevel + 1)
+        _warn_missing(missing, argname)
     return weights
 
 
@@ -657,7 +650,7 @@ def _length(value: Any) -> int | None:
     return None
 
 
-def check_fit_weights(arguments: Mapping[str, Any], *, stacklevel: int = 4) -> None:
+def check_fit_weights(arguments: Mapping[str, Any]) -> None:
     """Check ``class_weight`` and sample weights of ``fit``-style arguments.
 
     Parameters
@@ -665,8 +658,6 @@ def check_fit_weights(arguments: Mapping[str, Any], *, stacklevel: int = 4) -> N
     arguments : dict
         ``keras.Model.fit`` arguments by name (``x``, ``y``, ``sample_weight``,
         ``class_weight``, ``validation_data``).
-    stacklevel : int, default=4
-        Passed to :func:`warnings.warn` for missing classes.
 
     Raises
     ------
@@ -687,7 +678,7 @@ def check_fit_weights(arguments: Mapping[str, Any], *, stacklevel: int = 4) -> N
             "(`tunekit.sample_weights(y, class_weight) * sample_weight`). "
             f"{received('class_weight', class_weight)}"
         )
-    check_keras_class_weight(class_weight, y, stacklevel=stacklevel + 1)
+    check_keras_class_weight(class_weight, y)
     if sample_weight is not None:
         check_sample_weight(
             sample_weight, _length(x), argname="sample_weight", allow_2d=True

@@ -12,7 +12,6 @@ Nothing here imports Keras at module level; the model passed in brings it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tunekit._errors import LabelMismatchError
+from tunekit._warnings import warn
 
 __all__ = ["check_model_labels"]
 
@@ -381,12 +381,11 @@ def _check_head_and_loss(head: _HeadInfo, loss: _LossInfo) -> None:
                 None,
             )
     if loss.from_logits and head.activation in ("softmax", "sigmoid"):
-        warnings.warn(
+        warn(
             f"The loss uses from_logits=True but {head.layer} already applies "
             f"{head.activation}; the activation is applied twice, which slows or "
             "stalls training. Remove the activation or use from_logits=False.",
             UserWarning,
-            stacklevel=4,
         )
     if loss.kind in (_CATEGORICAL, _SPARSE) and k == 1:
         _mismatch(

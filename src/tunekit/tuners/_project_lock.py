@@ -27,11 +27,11 @@ import json
 import os
 import socket
 import sys
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from tunekit._errors import ProjectLockedError
+from tunekit._warnings import warn
 from tunekit.tuners._project_files import unwritable_project
 
 try:  # POSIX
@@ -144,12 +144,11 @@ def _locked_error(project_dir: str, owner: LockOwner | None) -> ProjectLockedErr
 
 
 def _warn_stale(project_dir: str, owner: LockOwner) -> None:
-    warnings.warn(
+    warn(
         f"Taking over the stale lock of the project at {project_dir!r}: its "
         f"owner ({owner.describe()}) is no longer running; its last trial may "
         "have been interrupted and will be run again.",
         UserWarning,
-        stacklevel=4,
     )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 from tunekit._atomic import replacing, unwritable
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
+from tunekit._warnings import warn
 from tunekit.tuners._trial_records import load_record
 
 __all__ = [
@@ -325,11 +325,10 @@ def refit_best(
     given_callbacks = callbacks is not None
     kept, dropped = _refit_callbacks(plan.callbacks if callbacks is None else callbacks)
     if dropped and given_callbacks:
-        warnings.warn(
+        warn(
             f"refit_best leaves out {dropped}: they monitor validation metrics and "
             "the refit has no validation data.",
             UserWarning,
-            stacklevel=2,
         )
     kwargs: dict[str, Any] = dict(plan.refit_kwargs)
     tuned = dict(record.fit_arguments) if record is not None else {}

@@ -62,6 +62,7 @@ from tunekit._validation import (
     invalid_parameter,
     received,
 )
+from tunekit._warnings import warn
 from tunekit.tuners._distributed import (
     adopt_worker_client,
     check_distributed_setup,
@@ -386,7 +387,14 @@ class _TunekitMixin:
         # seed) just before this: seed here, right before the model is built.
         if self._tunekit_trial_seed is not None:
             seed_all(self._tunekit_trial_seed)
-        model = super()._build_hypermodel(hp)  # type: ignore[misc]
+        with warnings.catch_warnings():
+            # Hyperband restores only the weights of the previous round's
+            # model; Keras 3 then warns that the saved optimizer is skipped,
+            # which is intended (each round compiles a fresh optimizer).
+            warnings.filterwarnings(
+                "ignore", "Skipping variable loading for optimizer", UserWarning
+            )
+            model = super()._build_hypermodel(hp)  # type: ignore[misc]
         if self._tunekit_built is not None:
             self._tunekit_built.append(model)
         return model
@@ -1050,13 +1058,12 @@ def _report_resume(tuner: Any, config: _Config) -> None:
             if config.kind == "hyperband"
             else "a larger `max_trials`"
         )
-        warnings.warn(
+        warn(
             f"The project at {tuner.project_dir!r} has no trials left to run: "
             f"`search()` will train nothing and return the old results. Pass "
             f"{knob} to continue it, `overwrite=True` to start afresh, or a new "
             "`project_name`.",
             UserWarning,
-            stacklevel=5,
         )
 
 
@@ -1102,20 +1109,19 @@ def _warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
     if config.schedule is not None:
         trials = config.schedule.total_trials
     if trials is not None and limit and trials < limit:
-        warnings.warn(
+        warn(
             f"The search runs {trials} trial(s), fewer than KerasTuner's "
             f"consecutive-failure limit (max_consecutive_failed_trials={limit}): "
             "if every trial fails, KerasTuner returns normally with no result. "
             "tunekit raises SearchFailedError in that case; look at "
             "`tunekit.summarize(tuner)` for the failures.",
             UserWarning,
-            stacklevel=4,
         )
     if config.kind == "bayesian_optimization":
         dims = len(tuner.oracle.hyperparameters.space)
         initial = config.settings.get("num_initial_points") or max(3 * dims, 3)
         if config.budget["max_trials"] <= initial:
-            warnings.warn(
+            warn(
                 f"max_trials={config.budget['max_trials']} is not larger than "
                 f"the {initial} random initial points (num_initial_points="
                 f"{config.settings.get('num_initial_points')}, KerasTuner's "
@@ -1123,7 +1129,6 @@ def _warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
                 "process would never run and this is a random search. Raise "
                 "`max_trials` or lower `num_initial_points`.",
                 UserWarning,
-                stacklevel=4,
             )
 
 
@@ -1425,12 +1430,11 @@ def _check_hyperband_epochs(config: _Config, arguments: dict[str, Any]) -> None:
     epochs = arguments["epochs"]
     max_epochs = config.settings["max_epochs"]
     if epochs == max_epochs:
-        warnings.warn(
+        warn(
             f"Hyperband ignores `epochs={epochs}` in `search()`: each trial "
             "trains the epochs of its bracket and round, up to "
             f"max_epochs={max_epochs}. `max_epochs` is the knob; drop `epochs`.",
             UserWarning,
-            stacklevel=4,
         )
         return
     raise InvalidParameterError(
@@ -1559,21 +1563,19 @@ def _check_patience(callback: Any, schedule: HyperbandSchedule) -> None:
     patience = callback.patience
     first = schedule.first_round_epochs
     if patience >= schedule.max_epochs:
-        warnings.warn(
+        warn(
             f"EarlyStopping(patience={patience}) can never stop a Hyperband trial: "
             f"no trial trains more than max_epochs={schedule.max_epochs} epochs. "
             "Lower `patience` or remove the callback.",
             UserWarning,
-            stacklevel=5,
         )
     elif patience + 1 < first:
-        warnings.warn(
+        warn(
             f"EarlyStopping(patience={patience}) may stop trials before "
             f"Hyperband's first round of {first} epochs ends, so the bracket "
             "compares models trained for different budgets. Consider "
             f"patience >= {first - 1}.",
             UserWarning,
-            stacklevel=5,
         )
 
 
