@@ -21,7 +21,7 @@ tunekit's lazy public door. What the classes add:
   given to Hyperband, and model/label consistency;
 * during each trial: with a ``seed``, every execution is seeded from the
   search seed and the trial id (global random state restored afterwards),
-  and the graphs traced for its models are released (no memory growth
+  tunekit's loaders restart their shuffled order from that seed, and the graphs traced for its models are released (no memory growth
   across trials and searches);
 * after the search: :class:`~tunekit.SearchFailedError` when no trial
   completed, instead of "best" hyperparameters with a score of ``None``.
@@ -318,9 +318,15 @@ class _TunekitMixin:
 
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         """Build and fit one execution of ``trial`` inside :meth:`_trial_context`."""
+        from tunekit.data._trial_order import restarted_orders
+
         execution = getattr(self, "_tunekit_execution", 0)
         self._tunekit_execution = execution + 1
-        with self._trial_context(trial, execution):
+        with (
+            self._trial_context(trial, execution),
+            # tunekit's loaders restart their shuffled order from the seed
+            restarted_orders(args, kwargs, self._tunekit_trial_seed),
+        ):
             return super()._build_and_fit_model(  # type: ignore[misc]
                 trial, *args, **kwargs
             )
