@@ -388,7 +388,10 @@ class _TunekitMixin:
         # seed) just before this: seed here, right before the model is built.
         if self._tunekit_trial_seed is not None:
             seed_all(self._tunekit_trial_seed)
-        model = super()._build_hypermodel(hp)  # type: ignore[misc]
+        if isinstance(self, keras_tuner.Hyperband) and "tuner/trial_id" in hp.values:
+            model = _continued_model(self, hp)
+        else:
+            model = super()._build_hypermodel(hp)  # type: ignore[misc]
         if self._tunekit_built is not None:
             self._tunekit_built.append(model)
         return model
@@ -708,6 +711,29 @@ _CLASSES: dict[str, type] = {
     "bayesian_optimization": BayesianOptimization,
     "random_search": RandomSearch,
 }
+
+
+def _continued_model(tuner: Any, hp: Any) -> Any:
+    """Hyperband's next round: the model, its weights *and* optimizer state.
+
+    What ``keras_tuner.Hyperband._build_hypermodel`` does, except that the
+    optimizer is built before the previous round's checkpoint is loaded, so
+    the trial continues with the optimizer it had (Keras 3 would otherwise
+    skip the optimizer's variables with a warning and restart it).
+    """
+    from keras_tuner.src import utils
+    from keras_tuner.src.backend import config
+
+    from tunekit.tuners._refit import load_checkpoint
+
+    previous = hp.values["tuner/trial_id"]
+    model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
+    if config.multi_backend():
+        model.build_from_config(
+            utils.load_json(tuner._get_build_config_fname(previous))
+        )
+    load_checkpoint(tuner, model, previous)
+    return model
 
 
 def _tuner_class(kind: str) -> type:
@@ -1649,12 +1675,6 @@ def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> No
     _check_monitors(callbacks, keys, model, config)
     if config.schedule is not None and config.verbose:
         print(config.schedule)
-        if any(r.round > 0 for r in config.schedule.rounds):
-            print(
-                "Note: rounds after the first continue a trial from its best "
-                "checkpoint; on Keras 3 the optimizer state (Adam moments, LR "
-                "schedules) restarts there."
-            )
 
 
 # --------------------------------------------------------------------------
