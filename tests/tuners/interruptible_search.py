@@ -129,9 +129,7 @@ def image_search(
         seed=1,
         verbose=False,
     )
-    tuner.search(
-        train, epochs=2, validation_data=validation, callbacks=callbacks or []
-    )
+    tuner.search(train, epochs=2, validation_data=validation, callbacks=callbacks or [])
 
 
 def main(argv: list[str]) -> int:

@@ -21,8 +21,9 @@ tunekit's lazy public door. What the classes add:
   given to Hyperband, and model/label consistency;
 * during each trial: with a ``seed``, every execution is seeded from the
   search seed and the trial id (global random state restored afterwards),
-  tunekit's loaders restart their shuffled order from that seed, and the graphs traced for its models are released (no memory growth
-  across trials and searches);
+  tunekit's loaders restart their shuffled order from that seed, and the
+  graphs traced for its models are released (no memory growth across trials
+  and searches);
 * after the search: :class:`~tunekit.SearchFailedError` when no trial
   completed, instead of "best" hyperparameters with a score of ``None``.
 """
