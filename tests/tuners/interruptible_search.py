@@ -7,6 +7,12 @@ N-th training of the process (trial N, counting from 1) writes
 ``--marker`` and then waits (until ``--release`` exists, or for ever), so
 that a test can act while a search is running: open the same project from
 another process, send SIGINT, or SIGKILL it.
+
+With ``--images DIR`` it tunes a tiny CNN on that image folder instead,
+loaded with ``--loader directory`` (``flow_from_directory``) or ``tf_data``
+(``image_dataset_from_directory``), two epochs per trial and ``val_loss`` as
+the objective, so that a resumed search can be compared with one never
+stopped: :func:`image_search` also runs in the test's own process.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--hold-at", type=int, default=0)
     parser.add_argument("--marker", default=None)
     parser.add_argument("--release", default=None)
+    parser.add_argument("--images", default=None)
+    parser.add_argument("--loader", default="directory")
     return parser.parse_args(argv)
 
 
@@ -54,8 +62,88 @@ def _holder(hold_at: int, marker: str | None, release: str | None):
     return Hold(hold_at, marker, release)
 
 
+def _image_loaders(images: str, loader: str) -> tuple:
+    import tunekit
+
+    common = {"validation_split": 0.25, "seed": 3, "rescale": 1 / 255}
+    if loader == "tf_data":
+        options = {"image_size": (8, 8), "color_mode": "grayscale", "batch_size": 8}
+        return tunekit.image_dataset_from_directory(
+            images, **options, **common, subset="both", verbose=False
+        )
+    generator = tunekit.ImageDataGenerator(
+        rescale=1 / 255, horizontal_flip=True, validation_split=0.25
+    )
+    options = {
+        "target_size": (8, 8),
+        "color_mode": "grayscale",
+        "class_mode": "sparse",
+        "batch_size": 8,
+        "seed": 3,
+    }
+    train = generator.flow_from_directory(images, **options, subset="training")
+    validation = generator.flow_from_directory(
+        images, **options, subset="validation", shuffle=False
+    )
+    return train, validation
+
+
+def image_search(
+    directory: str,
+    images: str,
+    loader: str,
+    *,
+    max_trials: int = 4,
+    project_name: str = "search",
+    callbacks: list | None = None,
+) -> None:
+    """A seeded search of a tiny CNN on an image folder (2 epochs per trial)."""
+    import keras
+
+    import tunekit
+
+    train, validation = _image_loaders(images, loader)
+
+    def build(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                keras.layers.Conv2D(4, 3, activation="relu"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(hp.Choice("units", [4, 8, 16]), "relu"),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(
+            keras.optimizers.SGD(hp.Choice("lr", [0.05, 0.1])),
+            "sparse_categorical_crossentropy",
+        )
+        return model
+
+    tuner = tunekit.RandomSearch(
+        build,
+        "val_loss",
+        max_trials=max_trials,
+        directory=directory,
+        project_name=project_name,
+        seed=1,
+        verbose=False,
+    )
+    tuner.search(train, epochs=2, validation_data=validation, callbacks=callbacks or [])
+
+
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
+    if args.images:
+        image_search(
+            args.directory,
+            args.images,
+            args.loader,
+            max_trials=args.max_trials,
+            project_name=args.project_name,
+            callbacks=[_holder(args.hold_at, args.marker, args.release)],
+        )
+        return 0
     import keras
     from sklearn.datasets import load_digits
 

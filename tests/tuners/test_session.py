@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -84,6 +85,75 @@ def test_ctrl_c_prints_one_line_and_rerunning_resumes(tmp_path):
     trained = re.findall(r"\] trial (\d+) ", out)
     assert trained == ["1", "2"]  # trial 0 is not trained again
     assert _statuses(project) == {f"trial_{i}": "COMPLETED" for i in range(3)}
+
+
+def _digit_images(root: Path) -> Path:
+    """60 real 8x8 PNGs: scikit-learn's digits 0, 1 and 2, 20 of each."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    for digit in range(3):
+        folder = root / f"digit_{digit}"
+        folder.mkdir(parents=True)
+        images = data.images[data.target == digit][:20]
+        for i, image in enumerate(images):
+            pixels = (image * 15).astype("uint8")
+            Image.fromarray(pixels, mode="L").save(folder / f"{i:02d}.png")
+    return root
+
+
+def _scores(project: Path) -> dict[str, tuple[dict, float]]:
+    found = {}
+    for path in sorted(project.glob("trial_*/trial.json")):
+        trial = json.loads(path.read_text())
+        found[trial["trial_id"]] = (trial["hyperparameters"]["values"], trial["score"])
+    return found
+
+
+def _search_module():
+    spec = importlib.util.spec_from_file_location("interruptible_search", SEARCH_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow  # a search killed by SIGKILL, resumed in a new process
+@pytest.mark.parametrize("loader", ["directory", "tf_data"])
+def test_a_killed_image_search_resumes_with_the_scores_of_one_never_stopped(
+    tmp_path, loader
+):
+    if loader == "tf_data":
+        pytest.importorskip("tensorflow")
+    images = str(_digit_images(tmp_path / "images"))
+    runs = tmp_path / "runs"
+    marker = tmp_path / "in-trial-2"
+    arguments = ("--images", images, "--loader", loader, "--max-trials", "3")
+    child = _search(runs, *arguments, "--hold-at", "2", "--marker", str(marker))
+    _wait_for(marker, child)  # trial 0 is complete, trial 1 is training
+    child.kill()  # SIGKILL
+    child.communicate(timeout=60)
+    assert _statuses(runs / "search") == {
+        "trial_0": "COMPLETED",
+        "trial_1": "RUNNING",
+    }
+    rerun = _search(runs, *arguments)
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    resumed = _scores(runs / "search")
+
+    # The same search never stopped, in this process (after other work).
+    _search_module().image_search(
+        str(tmp_path / "reference"), images, loader, max_trials=3
+    )
+    reference = _scores(tmp_path / "reference" / "search")
+    assert len(reference) == 3
+    assert {k: v for k, (v, _) in resumed.items()} == {
+        k: v for k, (v, _) in reference.items()
+    }
+    assert {k: score for k, (_, score) in resumed.items()} == pytest.approx(
+        {k: score for k, (_, score) in reference.items()}, rel=1e-5
+    )
 
 
 def test_verbose_is_added_only_where_the_signature_takes_it():

@@ -123,3 +123,72 @@ def test_a_subclass_batch_hook_is_still_called(tmp_path, digits):
     best = tuner.get_best_models(1)[0]
     score = tuner.oracle.get_best_trials(1)[0].score
     assert best.evaluate(x[160:], y[160:], verbose=0)[1] == pytest.approx(score)
+
+
+def _optimizer_state(model):
+    return [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
+
+
+def test_the_file_holds_the_best_epochs_optimizer_state(tmp_path):
+    model = _model()
+    model.optimizer.build(model.trainable_variables)
+    callback, path = _checkpoint(tmp_path)
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, (steps, loss) in enumerate([(3, 0.9), (5, 0.4), (9, 0.7)]):
+        _set(model, float(steps))
+        model.optimizer.iterations.assign(steps)
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+    callback.on_train_end()
+    saved = _model()
+    saved.optimizer.build(saved.trainable_variables)
+    saved.load_weights(path)
+    assert int(saved.optimizer.iterations) == 5  # the best epoch's step count
+    assert int(model.optimizer.iterations) == 9  # the model keeps its own
+
+
+def test_hyperband_continues_a_trial_with_its_optimizer_state(tmp_path, digits):
+    import warnings
+
+    x, y = digits
+    x, y = x[:300].reshape(300, 64), y[:300]
+    continued = []
+
+    def build(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((64,)),
+                keras.layers.Dense(hp.Int("units", 4, 64, step=4), "relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        return model
+
+    class Recording(tunekit.Hyperband):
+        def _build_hypermodel(self, hp):
+            model = super()._build_hypermodel(hp)
+            if "tuner/trial_id" in hp.values:  # the optimizer it starts with
+                continued.append((hp.values["tuner/trial_id"], _optimizer_state(model)))
+            return model
+
+    tuner = Recording(
+        build,
+        "val_loss",
+        max_epochs=3,
+        factor=3,
+        seed=0,
+        directory=str(tmp_path),
+        verbose=False,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tuner.search(x[:200], y[:200], validation_data=(x[200:], y[200:]))
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
+    assert continued  # the schedule has a second round
+    for previous, state in continued:
+        saved = _optimizer_state(tuner.load_model(tuner.oracle.get_trial(previous)))
+        assert int(state[0]) > 0  # the step count of the previous round
+        assert len(state) == len(saved)
+        for got, want in zip(state, saved, strict=True):
+            np.testing.assert_array_equal(got, want)

@@ -401,12 +401,7 @@ class _Demo:
             fit_kwargs["verbose"] = 1
         if args.tuner != "hyperband":  # Hyperband sets the epochs itself
             fit_kwargs["epochs"] = args.max_epochs
-        with warnings.catch_warnings():
-            if not args.verbose:
-                # Hyperband continues trials from checkpoints; Keras warns that
-                # it restarts the optimizer state. Expected, so keep it quiet.
-                warnings.filterwarnings("ignore", message="Skipping variable loading")
-            tuner.search(x_train, y_train, **fit_kwargs)
+        tuner.search(x_train, y_train, **fit_kwargs)
 
     # -- report ------------------------------------------------------------
 

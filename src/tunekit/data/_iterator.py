@@ -7,18 +7,22 @@ styles (``n``, ``batch_size``, ``shuffle``, ``seed``, ``batch_index``,
 ``total_batches_seen``, ``index_array``, ``index_generator``, ``reset()``,
 ``on_epoch_end()``, ``len()``, ``it[i]``, ``next(it)`` / ``it.next()``) and
 adds reproducible shuffling: epoch ``e`` is the permutation drawn from
-``(seed, e)``, whichever way the batches are asked for.
+``(seed, e)``, whichever way the batches are asked for. A seeded tunekit
+search restarts that count at every trial (:meth:`Iterator._restart_order`),
+so a trial's orders do not depend on what the iterator did before it.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator as _PyIterator
 from typing import Any
 
 import numpy as np
 
 from tunekit._errors import TunekitError
+from tunekit._seeding import derived_seed
 from tunekit._validation import invalid_parameter
 from tunekit.data._directory import IMAGE_EXTENSIONS
 
@@ -163,6 +167,36 @@ class Iterator(_py_dataset_base()):  # type: ignore[misc]
     def reset(self) -> None:
         """Restart ``next()`` iteration at the first batch."""
         self.batch_index = 0
+
+    def _restart_order(self, trial_seed: int) -> Callable[[], None]:
+        """Start over at epoch 0 with orders drawn from ``(seed, trial_seed)``.
+
+        A seeded search calls this before each trial's ``fit``, so the
+        trial's orders (and augmentations) are the same whatever the
+        iterator served before: in a resumed search as in one never stopped.
+        Returns the function that puts the iterator back as it was.
+        """
+        saved = (
+            self._base_seed,
+            self._epoch,
+            self.index_array,
+            self.batch_index,
+            self.index_generator,
+        )
+        self._base_seed = derived_seed(trial_seed, "order", self.seed)
+        self._epoch, self.index_array = 0, None
+        self.index_generator = self._flow_index()
+
+        def restore() -> None:
+            (
+                self._base_seed,
+                self._epoch,
+                self.index_array,
+                self.batch_index,
+                self.index_generator,
+            ) = saved
+
+        return restore
 
     def _flow_index(self) -> _PyIterator[np.ndarray]:
         self.reset()

@@ -25,13 +25,14 @@ TensorFlow is imported inside the function, never at module import.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tunekit._errors import ImageDirectoryError, InvalidParameterError
+from tunekit._seeding import derived_seed
 from tunekit._validation import (
     check_in,
     check_positive_int,
@@ -101,6 +102,57 @@ _TRANSFORMS = (
 )
 
 
+class ShuffleOrder:
+    """A shuffled dataset's order: epoch ``e`` is drawn from ``(key, e)``.
+
+    The key and the count of epochs served live in two TensorFlow variables
+    that the dataset reads (and counts up) once per iteration, so the order
+    of an epoch depends on the seed and on how many epochs this dataset
+    served, never on TensorFlow's global seed or op counter. A seeded search
+    restarts the count at every trial (:meth:`restart`), so a trial's orders
+    are the same in a resumed search as in one never stopped.
+
+    Parameters
+    ----------
+    seed : int or None
+        The loader's seed; ``None`` draws a key from NumPy's global generator.
+    """
+
+    def __init__(self, seed: int | None) -> None:
+        import tensorflow as tf
+
+        self.seed = seed
+        key = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
+        with tf.init_scope():
+            self._key = tf.Variable(int(key), dtype=tf.int64, trainable=False)
+            self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    def epoch_seeds(self) -> Any:
+        """A one-element dataset: this iteration's ``[key, epoch]``, counted."""
+        import tensorflow as tf
+
+        def draw(_: Any) -> Any:
+            epoch = self._epoch.assign_add(1, read_value=True) - 1
+            return tf.stack([self._key.read_value(), epoch])
+
+        return tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).map(draw)
+
+    def restart(self, trial_seed: int) -> Callable[[], None]:
+        """Start over at epoch 0 with the key drawn from ``(seed, trial_seed)``.
+
+        Returns the function that puts the key and the count back.
+        """
+        saved = (int(self._key.numpy()), int(self._epoch.numpy()))
+        self._key.assign(derived_seed(trial_seed, "order", self.seed))
+        self._epoch.assign(0)
+
+        def restore() -> None:
+            self._key.assign(saved[0])
+            self._epoch.assign(saved[1])
+
+        return restore
+
+
 @dataclass(frozen=True)
 class ImageDatasetInfo:
     """What a dataset from :func:`image_dataset_from_directory` was built from.
@@ -118,6 +170,8 @@ class ImageDatasetInfo:
         Files left out because they could not be decoded (cached path only).
     cache_path : str or None
         The decode cache entry used, if any.
+    order : ShuffleOrder or None
+        The shuffled order's key and epoch count (``None`` without shuffle).
     """
 
     class_names: list[str] | None
@@ -125,6 +179,7 @@ class ImageDatasetInfo:
     labels: np.ndarray
     skipped_files: dict[str, str] = field(default_factory=dict)
     cache_path: str | None = None
+    order: ShuffleOrder | None = field(default=None, repr=False, compare=False)
 
     @property
     def class_indices(self) -> dict[str, int]:
@@ -175,6 +230,12 @@ def _image_dataset_class() -> type:
         @property
         def skipped_files(self) -> dict[str, str]:
             return self.info.skipped_files
+
+        def _restart_order(self, trial_seed: int) -> Callable[[], None]:
+            """Restart the shuffled order for a trial (see ``ShuffleOrder``)."""
+            if self.info.order is None:
+                return lambda: None
+            return self.info.order.restart(trial_seed)
 
     def keep_info(name: str) -> Any:
         original = getattr(base, name)
@@ -681,6 +742,7 @@ def _build(
     cache_path = None
     num_classes = len(class_names or ())
     scale = None if rescale is None else float(rescale)
+    order = ShuffleOrder(seed) if shuffle else None
 
     def finish(x: Any, y: Any) -> Any:
         """Float cast, rescale, layout and labels, on a whole batch at once."""
@@ -702,16 +764,16 @@ def _build(
             listing, size, color_mode, interpolation, aspect, cache, cache_check,
             on_error,
         )  # fmt: skip
-        ds = _from_array(images, labels, batch_size, shuffle, seed, finish)
+        ds = _from_array(images, labels, batch_size, order, finish)
     elif decoder == "pil":
         ds = _from_files_pil(
             paths, labels, size, color_mode, interpolation, aspect, batch_size,
-            shuffle, seed, on_error, skipped, finish,
+            order, on_error, skipped, finish,
         )  # fmt: skip
     else:
         ds = _from_files_tf(
             paths, labels, size, color_mode, interpolation, aspect, batch_size,
-            shuffle, seed, on_error, skipped,
+            order, on_error, skipped,
         )  # fmt: skip
         ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
     if prefetch:
@@ -722,6 +784,7 @@ def _build(
         labels=np.asarray(labels, dtype=np.int32),
         skipped_files=skipped,
         cache_path=cache_path,
+        order=order,
     )
     return _image_dataset_class()(ds, info)
 
@@ -768,8 +831,7 @@ def _from_array(
     images: np.ndarray,
     labels: np.ndarray,
     batch_size: int | None,
-    shuffle: bool,
-    seed: int | None,
+    order: ShuffleOrder | None,
     finish: Any,
 ) -> Any:
     """Batches gathered from the decoded array in one map: no decoding at all."""
@@ -777,20 +839,17 @@ def _from_array(
 
     all_images = tf.constant(images)
     all_labels = tf.constant(labels.astype(np.int32))
-    ds = _index_batches(len(images), batch_size, shuffle, seed)
+    ds = _index_batches(len(images), batch_size, order)
     ds = ds.map(lambda i: finish(tf.gather(all_images, i), tf.gather(all_labels, i)))
     return ds.unbatch() if batch_size is None else ds
 
 
-def _index_batches(
-    n: int, batch_size: int | None, shuffle: bool, seed: int | None
-) -> Any:
+def _index_batches(n: int, batch_size: int | None, order: ShuffleOrder | None) -> Any:
     """Batches of sample indices, a new permutation every epoch.
 
     The permutation is drawn in one op per epoch (``stateless_shuffle`` keyed
-    by ``Dataset.random``, which yields new values every iteration and the
-    same sequence for the same ``seed``), so no per-image ``shuffle`` buffer
-    is paid for; ``batch_size=None`` uses batches of 64 (unbatched later).
+    by ``order``'s ``[key, epoch]``), so no per-image ``shuffle`` buffer is
+    paid for; ``batch_size=None`` uses batches of 64 (unbatched later).
     """
     import tensorflow as tf
 
@@ -807,22 +866,21 @@ def _index_batches(
             )
         return batches
 
-    if not shuffle:
+    if order is None:
         return split(tf.range(n, dtype=tf.int64))
-    epoch_seeds = tf.data.Dataset.random(
-        seed=seed, rerandomize_each_iteration=True
-    ).take(1)
-    shuffled = epoch_seeds.flat_map(
-        lambda s: split(
-            tf.random.experimental.stateless_shuffle(
-                tf.range(n, dtype=tf.int64),
-                seed=tf.stack([s, tf.constant(0, tf.int64)]),
-            )
-        )
-    )
+    shuffled = order.epoch_seeds().flat_map(lambda s: split(_permutation(n, s)))
     # flat_map hides the length; Keras then warns "ran out of data" after
     # every first epoch and cannot show a progress total. The length is known.
     return shuffled.apply(tf.data.experimental.assert_cardinality(full + bool(rest)))
+
+
+def _permutation(n: int, seed: Any) -> Any:
+    """The permutation of ``range(n)`` keyed by ``seed`` (``[key, epoch]``)."""
+    import tensorflow as tf
+
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(n, dtype=tf.int64), seed=seed
+    )
 
 
 def _from_files_pil(
@@ -833,8 +891,7 @@ def _from_files_pil(
     interpolation: str,
     crop: bool | str,
     batch_size: int | None,
-    shuffle: bool,
-    seed: int | None,
+    order: ShuffleOrder | None,
     on_error: str,
     skipped: dict[str, str],
     finish: Any,
@@ -881,7 +938,7 @@ def _from_files_pil(
         y.set_shape((None,))
         return finish(x, y)
 
-    ds = _index_batches(len(paths), batch_size, shuffle, seed)
+    ds = _index_batches(len(paths), batch_size, order)
     calls = PIL_PARALLEL_BATCHES or tf.data.AUTOTUNE
     if size[0] * size[1] < SMALL_IMAGE_PIXELS:
         calls = 1
@@ -976,8 +1033,7 @@ def _from_files_tf(
     interpolation: str,
     aspect: bool | str,
     batch_size: int | None,
-    shuffle: bool,
-    seed: int | None,
+    order: ShuffleOrder | None,
     on_error: str,
     skipped: dict[str, str],
 ) -> Any:
@@ -1041,9 +1097,12 @@ def _from_files_tf(
         )
         return img, tf.gather(all_labels, tf.minimum(index, n - 1)), index
 
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if order is None:
+        ds = tf.data.Dataset.range(n)
+    else:
+        ds = order.epoch_seeds().flat_map(
+            lambda s: tf.data.Dataset.from_tensor_slices(_permutation(n, s))
+        )
     ds = ds.concatenate(tf.data.Dataset.from_tensors(tf.constant(n, tf.int64)))
     ds = ds.map(lambda i: note(i, recorder.expect))
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

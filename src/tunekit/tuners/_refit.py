@@ -75,9 +75,19 @@ def load_trial_model(tuner: Any, trial: Any) -> Any:
         model.build_from_config(
             utils.load_json(tuner._get_build_config_fname(trial.trial_id))
         )
-    _build_optimizer(model)
-    model.load_weights(tuner._get_checkpoint_fname(trial.trial_id))
+    load_checkpoint(tuner, model, trial.trial_id)
     return model
+
+
+def load_checkpoint(tuner: Any, model: Any, trial_id: str) -> None:
+    """Load ``trial_id``'s best checkpoint into ``model``, optimizer state included.
+
+    The optimizer is built first, so its saved variables (step count, Adam
+    moments, a schedule's position) load instead of Keras 3 warning
+    "Skipping variable loading for optimizer" and starting it afresh.
+    """
+    _build_optimizer(model)
+    model.load_weights(tuner._get_checkpoint_fname(trial_id))
 
 
 # --------------------------------------------------------------------------

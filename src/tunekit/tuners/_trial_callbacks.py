@@ -17,7 +17,8 @@ epochs of a short trial improve it. Only the file as it is when the trial ends
 is ever read (``get_best_models``, Hyperband's next round, ``refit_best``),
 so :class:`BestEpochCheckpoint` keeps a copy of the best epoch's weights in
 memory and writes the file once, when ``fit`` ends, with exactly the weights
-KerasTuner would have left in it.
+KerasTuner would have left in it, the optimizer's state (step count, Adam
+moments) of that epoch included: Hyperband's next round continues from it.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
 
     def __init__(self, objective: Any, filepath: str) -> None:
         super().__init__(objective=objective, filepath=filepath)
-        self._pending: list[Any] | None = None  # best weights not yet written
+        # best (weights, optimizer state) not yet written
+        self._pending: tuple[list[Any], list[Any]] | None = None
         self._latest_is_pending = False  # the model still holds them
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -108,16 +110,36 @@ class BestEpochCheckpoint(tuner_utils.SaveBestEpoch):
                 self._latest_is_pending = False
                 return
             self.best_value = value
-        self._pending, self._latest_is_pending = self.model.get_weights(), True
+        self._pending, self._latest_is_pending = _state(self.model), True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._latest_is_pending:
             self._save_model()  # the model holds the weights to write
         elif self._pending is not None:
-            final = self.model.get_weights()
-            self.model.set_weights(self._pending)
+            final = _state(self.model)
+            _set_state(self.model, self._pending)
             try:
                 self._save_model()
             finally:
-                self.model.set_weights(final)
+                _set_state(self.model, final)
         self._pending, self._latest_is_pending = None, False
+
+
+def _optimizer_variables(model: Any) -> list[Any]:
+    optimizer = getattr(model, "optimizer", None)
+    return list(getattr(optimizer, "variables", None) or [])
+
+
+def _state(model: Any) -> tuple[list[Any], list[Any]]:
+    """A copy of the model's weights and of its optimizer's variables."""
+    optimizer = [
+        keras.ops.convert_to_numpy(v).copy() for v in _optimizer_variables(model)
+    ]
+    return model.get_weights(), optimizer
+
+
+def _set_state(model: Any, state: tuple[list[Any], list[Any]]) -> None:
+    weights, optimizer = state
+    model.set_weights(weights)
+    for variable, value in zip(_optimizer_variables(model), optimizer, strict=True):
+        variable.assign(value)

@@ -21,8 +21,9 @@ tunekit's lazy public door. What the classes add:
   given to Hyperband, and model/label consistency;
 * during each trial: with a ``seed``, every execution is seeded from the
   search seed and the trial id (global random state restored afterwards),
-  and the graphs traced for its models are released (no memory growth
-  across trials and searches);
+  tunekit's loaders restart their shuffled order from that seed, and the
+  graphs traced for its models are released (no memory growth across trials
+  and searches);
 * after the search: :class:`~tunekit.SearchFailedError` when no trial
   completed, instead of "best" hyperparameters with a score of ``None``.
 """
@@ -34,7 +35,6 @@ import copy
 import inspect
 import json
 import os
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,9 +323,15 @@ class _TunekitMixin:
 
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         """Build and fit one execution of ``trial`` inside :meth:`_trial_context`."""
+        from tunekit.data._trial_order import restarted_orders
+
         execution = getattr(self, "_tunekit_execution", 0)
         self._tunekit_execution = execution + 1
-        with self._trial_context(trial, execution):
+        with (
+            self._trial_context(trial, execution),
+            # tunekit's loaders restart their shuffled order from the seed
+            restarted_orders(args, kwargs, self._tunekit_trial_seed),
+        ):
             return super()._build_and_fit_model(  # type: ignore[misc]
                 trial, *args, **kwargs
             )
@@ -387,13 +393,9 @@ class _TunekitMixin:
         # seed) just before this: seed here, right before the model is built.
         if self._tunekit_trial_seed is not None:
             seed_all(self._tunekit_trial_seed)
-        with warnings.catch_warnings():
-            # Hyperband restores only the weights of the previous round's
-            # model; Keras 3 then warns that the saved optimizer is skipped,
-            # which is intended (each round compiles a fresh optimizer).
-            warnings.filterwarnings(
-                "ignore", "Skipping variable loading for optimizer", UserWarning
-            )
+        if isinstance(self, keras_tuner.Hyperband) and "tuner/trial_id" in hp.values:
+            model = _continued_model(self, hp)
+        else:
             model = super()._build_hypermodel(hp)  # type: ignore[misc]
         if self._tunekit_built is not None:
             self._tunekit_built.append(model)
@@ -714,6 +716,29 @@ _CLASSES: dict[str, type] = {
     "bayesian_optimization": BayesianOptimization,
     "random_search": RandomSearch,
 }
+
+
+def _continued_model(tuner: Any, hp: Any) -> Any:
+    """Hyperband's next round: the model, its weights *and* optimizer state.
+
+    What ``keras_tuner.Hyperband._build_hypermodel`` does, except that the
+    optimizer is built before the previous round's checkpoint is loaded, so
+    the trial continues with the optimizer it had (Keras 3 would otherwise
+    skip the optimizer's variables with a warning and restart it).
+    """
+    from keras_tuner.src import utils
+    from keras_tuner.src.backend import config
+
+    from tunekit.tuners._refit import load_checkpoint
+
+    previous = hp.values["tuner/trial_id"]
+    model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
+    if config.multi_backend():
+        model.build_from_config(
+            utils.load_json(tuner._get_build_config_fname(previous))
+        )
+    load_checkpoint(tuner, model, previous)
+    return model
 
 
 def _tuner_class(kind: str) -> type:
@@ -1677,12 +1702,6 @@ def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> No
     _check_monitors(callbacks, keys, model, config)
     if config.schedule is not None and config.verbose:
         print(config.schedule)
-        if any(r.round > 0 for r in config.schedule.rounds):
-            print(
-                "Note: rounds after the first continue a trial from its best "
-                "checkpoint; on Keras 3 the optimizer state (Adam moments, LR "
-                "schedules) restarts there."
-            )
 
 
 # --------------------------------------------------------------------------
