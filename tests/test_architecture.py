@@ -63,3 +63,182 @@ def test_every_public_name_comes_from_an_area_module():
     for name, module in tunekit._LAZY_EXPORTS.items():
         parts = module.split(".")
         assert parts[1] in AREAS and parts[-1].startswith("_"), (name, module)
+
+
+# --------------------------------------------------------------------------
+# no import cycles, lazy (function-level) imports included
+# --------------------------------------------------------------------------
+# Cycles that are known and scheduled for removal. Each entry is one cycle,
+# in import order; the test below fails if a listed cycle no longer exists, so
+# the list cannot go stale: delete the entry when the cycle is removed.
+KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
+    # (c) of the architecture review: the runner's cv-aware check_search calls
+    # back into the tuners' private _check_search / _fit_arguments, and the
+    # tuners call _refit, which reads the runner's data-size helpers. To be
+    # removed by moving those helpers into leaves (_preflight, _fit_args).
+    ("tunekit.tuners._refit", "tunekit.tuners._trial_runner", "tunekit.tuners._tuners"),
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = ("tunekit", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
+
+
+def _import_nodes(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth, except under ``if TYPE_CHECKING:``
+    (those never run)."""
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if _is_type_checking_block(node):
+            todo.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _lazy_exports() -> dict[str, str]:
+    """``tunekit._LAZY_EXPORTS``, read from the source (imports nothing)."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == (
+            "_LAZY_EXPORTS"
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("tunekit/__init__.py has no _LAZY_EXPORTS")
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """tunekit's modules and the tunekit modules each one imports.
+
+    Imports inside functions count (they run, later). ``from tunekit.x import y``
+    is an edge to ``tunekit.x.y`` when that is a module, else to ``tunekit.x``;
+    ``from tunekit import NAME`` of a lazy export is an edge to the module that
+    defines NAME (the package's lazy table itself is no edge).
+    """
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    lazy = _lazy_exports()
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in _import_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:  # relative import
+                    anchor = package.split(".")[
+                        : len(package.split(".")) - node.level + 1
+                    ]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                targets = []
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    if submodule in paths:
+                        targets.append(submodule)
+                    elif base == "tunekit" and alias.name in lazy:
+                        targets.append(lazy[alias.name])
+                    else:
+                        targets.append(base)
+            for target in targets:
+                while target and target not in paths:  # `import tunekit.x.y` style
+                    target = target.rpartition(".")[0]
+                if target.startswith("tunekit") and target != name:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def _one_cycle(graph: dict[str, set[str]], component: set[str]) -> list[str]:
+    """A concrete cycle through ``component``, for the failure message."""
+    start = min(component)
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        node = todo.pop(0)
+        for nxt in sorted(graph[node] & component):
+            if nxt == start:
+                return [*paths[node], start]
+            if nxt not in paths:
+                paths[nxt] = [*paths[node], nxt]
+                todo.append(nxt)
+    return sorted(component)
+
+
+def test_import_graph_resolves_lazy_and_submodule_imports():
+    graph = _import_graph()
+    # a function-level `from tunekit.x import y` of a module-level name
+    assert "tunekit.tuners._summary" in graph["tunekit.tuners._tuners"]
+    # `from tunekit import NAME` goes to NAME's module, not to the lazy table
+    assert "tunekit.data._iterator" not in graph["tunekit"]
+    assert "tunekit._errors" in graph["tunekit"]
+
+
+def test_no_import_cycles_except_the_known_ones():
+    graph = _import_graph()
+    known = {frozenset(cycle) for cycle in KNOWN_CYCLES}
+    new = [c for c in _cycles(graph) if frozenset(c) not in known]
+    shown = [
+        f"{' -> '.join(_one_cycle(graph, c))} (modules in this cycle: {sorted(c)})"
+        for c in new
+    ]
+    assert not new, "import cycles (imports inside functions count):\n" + "\n".join(
+        shown
+    )
+
+
+@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=" -> ".join)
+def test_every_known_cycle_still_exists(cycle):
+    graph = _import_graph()
+    for module, imported in zip(cycle, (*cycle[1:], cycle[0])):
+        assert imported in graph[module], (
+            f"{module} no longer imports {imported}: the cycle is gone, delete it "
+            "from KNOWN_CYCLES in tests/test_architecture.py"
+        )
