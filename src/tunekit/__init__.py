@@ -62,13 +62,13 @@ _LAZY_EXPORTS: dict[str, str] = {
     "KerasClassifier": "tunekit.estimators._estimators",
     "KerasRegressor": "tunekit.estimators._estimators",
     # data
-    "flow_from_directory": "tunekit.data._image_iterator",
-    "DirectoryIterator": "tunekit.data._image_iterator",
-    "ImageDataGenerator": "tunekit.data._image_iterator",
+    "flow_from_directory": "tunekit.data._generator",
+    "DirectoryIterator": "tunekit.data._files_iterator",
+    "ImageDataGenerator": "tunekit.data._generator",
     "NumpyArrayIterator": "tunekit.data._array_iterator",
     "DataFrameIterator": "tunekit.data._dataframe_iterator",
     "Iterator": "tunekit.data._iterator",
-    "check_same_classes": "tunekit.data._image_iterator",
+    "check_same_classes": "tunekit.data._checks",
     "image_dataset_from_directory": "tunekit.data._tf_data",
     # class weights and label diagnostics
     "class_weights": "tunekit.labels._class_weights",

@@ -21,7 +21,7 @@ from tunekit import (
     LabelMismatchError,
     flow_from_directory,
 )
-from tunekit.data._image_iterator import check_same_classes
+from tunekit.data._checks import check_same_classes
 
 SMALL = dict(target_size=(10, 10), batch_size=4, verbose=False)
 
@@ -332,7 +332,7 @@ def test_invalid_arguments_fail_before_listing(tmp_path, kwargs, match):
 def test_cached_iterator_matches_uncached_and_decodes_nothing_later(
     make_image_folder, tmp_path, monkeypatch
 ):
-    from tunekit.data import _decode_cache, _image_iterator
+    from tunekit.data import _decode_cache, _files_iterator
 
     root = make_image_folder({"a": 5, "b": 4}, size=(13, 11))
     kw = dict(SMALL, shuffle=False, rescale=1 / 255, cache=tmp_path / "c")
@@ -344,7 +344,7 @@ def test_cached_iterator_matches_uncached_and_decodes_nothing_later(
         raise AssertionError("decoded again")
 
     monkeypatch.setattr(_decode_cache, "decode_images", fail)
-    monkeypatch.setattr(_image_iterator, "decode_images", fail)
+    monkeypatch.setattr(_files_iterator, "decode_images", fail)
     second = flow_from_directory(root, **kw)  # "trial 2"
     assert second.cache_path == first.cache_path
     for i, (x, y) in enumerate(expected):

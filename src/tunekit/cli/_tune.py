@@ -364,7 +364,7 @@ def _resolve_auto(args: argparse.Namespace) -> argparse.Namespace:
 
 def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from tunekit._errors import ImageDirectoryError
-    from tunekit.data._image_iterator import flow_from_directory
+    from tunekit.data._generator import flow_from_directory
 
     cache: Any = False if args.no_cache else (args.cache_dir or True)
     common = dict(

@@ -13,7 +13,8 @@ import numpy as np
 
 from tunekit._validation import check_in, check_positive_int, invalid_parameter
 from tunekit._warnings import warn
-from tunekit.data._iterator import Iterator
+from tunekit.data._checks import check_split, in_format
+from tunekit.data._iterator import Iterator, save_batch
 
 __all__ = ["NumpyArrayIterator"]
 
@@ -115,8 +116,6 @@ class NumpyArrayIterator(Iterator):
     ) -> None:
         import keras
 
-        from tunekit.data._image_iterator import check_split
-
         gen = image_data_generator
         check_positive_int("batch_size", batch_size)
         self.dtype = dtype or (gen.dtype if gen is not None else None)
@@ -177,8 +176,6 @@ class NumpyArrayIterator(Iterator):
                 UserWarning,
             )
         if gen is not None:
-            from tunekit.data._image_iterator import in_format
-
             gen._check_fitted_shape(
                 in_format(self.x.shape[1:], self.data_format, gen.data_format),
                 source="`x`",
@@ -254,8 +251,6 @@ class NumpyArrayIterator(Iterator):
                     )
             batch_x = gen._standardize(batch_x).astype(self.dtype, copy=False)
         if self.save_to_dir:
-            from tunekit.data._image_iterator import save_batch
-
             save_batch(self, batch_x, index_array)
         misc = [m[index_array] for m in self.x_misc]
         inputs: Any = [batch_x, *misc] if misc else batch_x

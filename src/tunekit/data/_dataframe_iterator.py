@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,7 +20,10 @@ from tunekit._validation import invalid_parameter
 from tunekit._warnings import warn
 from tunekit.data._decode_cache import resolve_cache_dir
 from tunekit.data._directory import IMAGE_EXTENSIONS
-from tunekit.data._image_iterator import FilesIterator, ImageDataGenerator
+from tunekit.data._files_iterator import FilesIterator
+
+if TYPE_CHECKING:  # annotations only: the generator imports this module
+    from tunekit.data._generator import ImageDataGenerator
 
 __all__ = ["DataFrameIterator", "validate_filename"]
 

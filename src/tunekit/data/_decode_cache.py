@@ -1,6 +1,6 @@
 """Decoding image files to arrays, and the on-disk cache of decoded arrays.
 
-Both loaders (:mod:`tunekit.data._image_iterator` and :mod:`tunekit.data._tf_data`)
+Both loaders (:mod:`tunekit.data._files_iterator` and :mod:`tunekit.data._tf_data`)
 decode with the functions here, so they produce the same pixels. Decoding uses
 PIL and NumPy only (no Keras, no TensorFlow) with the shortest path PIL
 offers: the file is opened with the image formats restricted, converted only

@@ -1,6 +1,6 @@
 """Listing a class-per-subfolder image directory exactly as Keras 2 did.
 
-Shared by the loaders (:mod:`tunekit.data._image_iterator`,
+Shared by the loaders (:mod:`tunekit.data._files_iterator`,
 :mod:`tunekit.data._tf_data`)
 and the class-weight helpers, so every tool sees the same class order, the
 same file order and the same per-class validation split. Nothing here decodes

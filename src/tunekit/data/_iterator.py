@@ -14,6 +14,7 @@ so a trial's orders do not depend on what the iterator did before it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator as _PyIterator
@@ -24,9 +25,10 @@ import numpy as np
 from tunekit._errors import TunekitError
 from tunekit._seeding import derived_seed
 from tunekit._validation import invalid_parameter
+from tunekit.data._augmentation import array_to_img
 from tunekit.data._directory import IMAGE_EXTENSIONS
 
-__all__ = ["BatchIndexError", "Iterator"]
+__all__ = ["BatchIndexError", "Iterator", "check_seed", "save_batch"]
 
 
 class BatchIndexError(TunekitError, IndexError, ValueError):
@@ -248,3 +250,12 @@ class Iterator(_py_dataset_base()):  # type: ignore[misc]
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._describe().items())
         return f"{type(self).__name__}({fields})"
+
+
+def save_batch(iterator: Any, x: np.ndarray, index_array: np.ndarray) -> None:
+    """Write each image of a batch to ``iterator.save_to_dir`` (Keras 2 names)."""
+    os.makedirs(iterator.save_to_dir, exist_ok=True)
+    for img, j in zip(x, index_array):
+        pil = array_to_img(img, iterator.data_format, scale=True)
+        name = f"{iterator.save_prefix}_{int(j)}_{np.random.randint(10**7)}"
+        pil.save(os.path.join(iterator.save_to_dir, f"{name}.{iterator.save_format}"))

@@ -40,6 +40,7 @@ from tunekit._validation import (
     invalid_parameter,
     received,
 )
+from tunekit.data._checks import check_target_size
 from tunekit.data._decode_cache import (
     CACHE_CHECKS,
     COLOR_MODES,
@@ -363,8 +364,6 @@ def _validate(
 ) -> tuple[tuple[int, int], str, str]:
     """Every argument checked before the folder is read (Keras 3's messages)."""
     import keras
-
-    from tunekit.data._image_iterator import check_target_size
 
     _check_labels(labels, class_names)
     if label_mode not in LABEL_MODES:

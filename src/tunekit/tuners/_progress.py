@@ -25,6 +25,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from tunekit.tuners._trial_health import (
+    ACCURACY_METRICS,
+    base_name,
+    classes_from_y,
+    collapsed,
+    metric_history,
+    nan_loss,
+)
+
 __all__ = [
     "INACTIVE",
     "SearchProgress",
@@ -300,9 +309,7 @@ def _chance_from_labels(y: Any) -> tuple[int | None, float | None]:
     if y is None or not hasattr(y, "shape"):
         return None, None
     try:
-        from tunekit.tuners._summary import _classes_from_y
-
-        return _classes_from_y(y)
+        return classes_from_y(y)
     except Exception:
         return None, None
 
@@ -437,13 +444,11 @@ class SearchProgress:
 
     def flags(self, trial: Any) -> list[str]:
         """``["collapsed(1/k)", "NaN-loss"]``: the flags that apply to ``trial``."""
-        from tunekit.tuners._summary import _collapsed, _nan_loss
-
         found = []
         try:
-            if self.levels and _collapsed(trial, self.levels, self.tol):
+            if self.levels and collapsed(trial, self.levels, self.tol):
                 found.append(f"collapsed({self._nearest_level(trial)})")
-            if trial.trial_id in self._nan or _nan_loss(trial):
+            if trial.trial_id in self._nan or nan_loss(trial):
                 found.append("NaN-loss")
         except Exception:
             pass
@@ -451,12 +456,10 @@ class SearchProgress:
 
     def _nearest_level(self, trial: Any) -> str:
         """``"1/k"`` or ``"majority"``: the chance level the trial sits at."""
-        from tunekit.tuners._summary import _ACCURACY, _base, _history
-
         best = [
-            max(_history(trial, name), default=math.nan)
+            max(metric_history(trial, name), default=math.nan)
             for name in trial.metrics.metrics
-            if _base(name) in _ACCURACY
+            if base_name(name) in ACCURACY_METRICS
         ]
         value = max((b for b in best if not math.isnan(b)), default=math.nan)
         return min(self.levels, key=lambda name: abs(self.levels[name] - value))

@@ -26,6 +26,13 @@ from tunekit.tuners._objective import objective_list
 from tunekit.tuners._progress import INACTIVE as _INACTIVE
 from tunekit.tuners._progress import display_values
 from tunekit.tuners._pruning import PRUNED_MARK, is_pruned
+from tunekit.tuners._trial_health import (
+    ACCURACY_METRICS,
+    base_name,
+    classes_from_y,
+    collapsed,
+    nan_loss,
+)
 from tunekit.tuners._trial_records import load_record
 
 __all__ = ["SearchSummary", "TrialRow", "summarize"]
@@ -33,16 +40,6 @@ __all__ = ["SearchSummary", "TrialRow", "summarize"]
 TABLE_WIDTH = 100  # the printed table fits this many columns
 _CELL_WIDTH = 12  # longest value or header shown in a column of the table
 _BASE_COLUMNS = ("trial", "status", "score", "best", "epoch", "flags")
-
-_ACCURACY = frozenset(
-    {
-        "accuracy",
-        "acc",
-        "binary_accuracy",
-        "categorical_accuracy",
-        "sparse_categorical_accuracy",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -430,52 +427,6 @@ def _explain(
     return "; ".join(parts)
 
 
-def _base(name: str) -> str:
-    return name[len("val_") :] if name.startswith("val_") else name
-
-
-def _history(trial: Any, name: str) -> list[float]:
-    try:
-        return [float(np.mean(o.value)) for o in trial.metrics.get_history(name)]
-    except Exception:
-        return []
-
-
-def _nan_loss(trial: Any) -> bool:
-    for name in trial.metrics.metrics:
-        if _base(name).endswith("loss") and any(
-            math.isnan(v) for v in _history(trial, name)
-        ):
-            return True
-    return False
-
-
-def _collapsed(trial: Any, levels: dict[str, float], tol: float) -> bool:
-    if not levels:
-        return False
-    names = [n for n in trial.metrics.metrics if _base(n) in _ACCURACY]
-    validation = [n for n in names if n.startswith("val_")]
-    for name in validation or names:
-        values = [v for v in _history(trial, name) if not math.isnan(v)]
-        if not values:
-            continue
-        best = max(values)
-        if any(abs(best - level) <= tol for level in levels.values()):
-            return True
-    return False
-
-
-def _classes_from_y(y: Any) -> tuple[int | None, float | None]:
-    labels = np.asarray(y)
-    if labels.ndim == 2 and labels.shape[1] > 1:
-        counts = labels.sum(axis=0)
-        return labels.shape[1], float(counts.max() / max(counts.sum(), 1))
-    labels = labels.reshape(-1)
-    _, counts = np.unique(labels, return_counts=True)
-    k = max(len(counts), 2)
-    return k, float(counts.max() / counts.sum())
-
-
 def _classes_from_model(tuner: Any) -> int | None:
     try:
         model = tuner.hypermodel.build(tuner.oracle.get_space())
@@ -491,7 +442,9 @@ def _classes_from_model(tuner: Any) -> int | None:
 
 
 def _has_accuracy(trials: Sequence[Any]) -> bool:
-    return any(_base(n) in _ACCURACY for t in trials for n in t.metrics.metrics)
+    return any(
+        base_name(n) in ACCURACY_METRICS for t in trials for n in t.metrics.metrics
+    )
 
 
 def _chance_levels(
@@ -501,7 +454,7 @@ def _chance_levels(
         return {}
     majority = None
     if y is not None:
-        k_from_y, majority = _classes_from_y(y)
+        k_from_y, majority = classes_from_y(y)
         n_classes = n_classes or k_from_y
     if n_classes is None:
         n_classes = _classes_from_model(tuner)
@@ -605,9 +558,9 @@ def summarize(
             if best is None or _better(score, best, direction):
                 best = score
         flags = []
-        if _collapsed(trial, levels, tol):
+        if collapsed(trial, levels, tol):
             flags.append("collapsed")
-        if _nan_loss(trial):
+        if nan_loss(trial):
             flags.append("nan_loss")
         rows.append(
             TrialRow(

@@ -1,0 +1,233 @@
+"""Argument checks of the image loaders: leaves every loader module imports.
+
+Shared by :mod:`tunekit.data._generator` (``ImageDataGenerator``), the
+iterators (:mod:`tunekit.data._files_iterator`, :mod:`tunekit.data._array_iterator`,
+:mod:`tunekit.data._dataframe_iterator`) and the ``tf.data`` loader
+(:mod:`tunekit.data._tf_data`). NumPy only: importing this module imports
+neither Keras nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunekit._errors import LabelMismatchError
+from tunekit._validation import check_in, invalid_parameter
+from tunekit.data._directory import list_image_directory
+
+__all__ = [
+    "check_brightness",
+    "check_number",
+    "check_same_classes",
+    "check_shift_range",
+    "check_split",
+    "check_target_size",
+    "in_format",
+    "is_number",
+    "split_fractions",
+    "zoom_pair",
+]
+
+
+def check_target_size(name: str, value: Any) -> tuple[int, int]:
+    """Return ``value`` as ``(height, width)`` of positive ints, or raise."""
+    ok = (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+            for v in value
+        )
+    )
+    if not ok:
+        raise invalid_parameter(
+            name, value, "a (height, width) pair of positive integers, e.g. (256, 256)"
+        )
+    return (int(value[0]), int(value[1]))
+
+
+def check_split(validation_split: Any, subset: Any, allowed: Sequence[str]) -> None:
+    """Validate ``validation_split`` / ``subset`` as Keras does, more clearly."""
+    if isinstance(validation_split, bool) or not isinstance(
+        validation_split, (int, float)
+    ):
+        raise invalid_parameter(
+            "validation_split", validation_split, "a float in [0, 1), e.g. 0.2"
+        )
+    if not 0 <= validation_split < 1:
+        raise invalid_parameter(
+            "validation_split", validation_split, "a float in [0, 1), e.g. 0.2"
+        )
+    if subset is not None:
+        check_in("subset", subset, [*allowed, None])
+        if not validation_split:
+            raise invalid_parameter(
+                "subset",
+                subset,
+                "None when validation_split is 0",
+                f"Pass validation_split (e.g. 0.2) to use subset={subset!r}.",
+            )
+
+
+def split_fractions(
+    validation_split: float, subset: str | None
+) -> tuple[float, float] | None:
+    """Keras 2's per-class split: validation is ``(0, v)``, training ``(v, 1)``."""
+    if subset == "validation":
+        return (0.0, float(validation_split))
+    if subset == "training":
+        return (float(validation_split), 1.0)
+    return None
+
+
+def check_same_classes(train: Any, validation: Any) -> list[str]:
+    """Raise if two image sources do not have the same classes in the same order.
+
+    Train and validation (or test) folders with different class subfolders
+    give labels that mean different things: Keras numbers classes by sorted
+    folder name, so a missing folder shifts every later label.
+
+    Parameters
+    ----------
+    train, validation : DirectoryIterator, dataset, folder path or list of str
+        Anything with ``class_indices`` or ``class_names``, a class-per-subfolder
+        folder, or the class names themselves.
+
+    Returns
+    -------
+    list of str
+        The shared class names, in label order.
+
+    Raises
+    ------
+    LabelMismatchError
+        When the class names differ.
+
+    Examples
+    --------
+    >>> check_same_classes(["cat", "dog"], ["cat", "dog"])
+    ['cat', 'dog']
+    >>> check_same_classes(["cat", "dog"], ["cat", "cow", "dog"])
+    Traceback (most recent call last):
+    ...
+    tunekit._errors.LabelMismatchError: The training and validation data have different classes...
+    """  # noqa: E501
+    train_names, val_names = _class_names_of(train), _class_names_of(validation)
+    if train_names != val_names:
+        only_train = sorted(set(train_names) - set(val_names))
+        only_val = sorted(set(val_names) - set(train_names))
+        detail = (
+            f"only in training: {only_train}; only in validation: {only_val}"
+            if (only_train or only_val)
+            else "the same names in a different order"
+        )
+        raise LabelMismatchError(
+            f"The training and validation data have different classes ({detail}), "
+            "so label i means a different class in each. Give both folders the "
+            "same class subfolders, or pass classes=[...] to both loaders. "
+            f"Received: training classes={train_names}, validation "
+            f"classes={val_names}"
+        )
+    return train_names
+
+
+def _class_names_of(source: Any) -> list[str]:
+    if isinstance(source, (str, os.PathLike)):
+        return list(list_image_directory(source, allow_empty_classes=True).class_names)
+    indices = getattr(source, "class_indices", None)
+    if isinstance(indices, dict):
+        return [name for name, _ in sorted(indices.items(), key=lambda kv: kv[1])]
+    names = getattr(source, "class_names", None)
+    if names is None and isinstance(source, (list, tuple)):
+        names = source
+    if names is None:
+        raise invalid_parameter(
+            "train/validation",
+            source,
+            "a DirectoryIterator, a dataset with class_names, a folder or a list "
+            "of class names",
+        )
+    return [str(n) for n in names]
+
+
+def in_format(
+    image_shape: Sequence[int], data_format: str, wanted: str
+) -> tuple[int, ...]:
+    """One image's shape, from ``data_format`` to the ``wanted`` one.
+
+    Examples
+    --------
+    >>> in_format((8, 6, 3), "channels_last", "channels_first")
+    (3, 8, 6)
+    """
+    shape = tuple(int(d) for d in image_shape)
+    if data_format == wanted or len(shape) != 3:
+        return shape
+    if wanted == "channels_first":
+        return (shape[2], shape[0], shape[1])
+    return (shape[1], shape[2], shape[0])
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool
+    )
+
+
+def check_number(name: str, value: Any, *, minimum: float | None = 0.0) -> None:
+    if not is_number(value) or (minimum is not None and value < minimum):
+        low = "" if minimum is None else f" >= {minimum:g}"
+        raise invalid_parameter(name, value, f"a number{low}")
+
+
+def check_shift_range(name: str, value: Any) -> None:
+    """A fraction/pixel count (number) or a list of allowed values (Keras 2)."""
+    if is_number(value) and value >= 0:
+        return
+    if (
+        isinstance(value, (list, tuple, np.ndarray))
+        and np.ndim(value) == 1
+        and all(is_number(v) for v in np.asarray(value).tolist())
+    ):
+        return
+    raise invalid_parameter(
+        name,
+        value,
+        "a number >= 0 (a fraction of the size if < 1, else pixels) or a "
+        "1-D list of allowed shifts",
+    )
+
+
+def zoom_pair(zoom_range: Any) -> list[float]:
+    if is_number(zoom_range):
+        return [1 - float(zoom_range), 1 + float(zoom_range)]
+    if (
+        isinstance(zoom_range, (tuple, list))
+        and len(zoom_range) == 2
+        and all(is_number(v) for v in zoom_range)
+    ):
+        return [float(zoom_range[0]), float(zoom_range[1])]
+    raise invalid_parameter(
+        "zoom_range",
+        zoom_range,
+        "a float or a (low, high) pair of floats, e.g. 0.2 or (0.8, 1.2)",
+    )
+
+
+def check_brightness(brightness_range: Any) -> None:
+    if brightness_range is None:
+        return
+    if not (
+        isinstance(brightness_range, (tuple, list))
+        and len(brightness_range) == 2
+        and all(is_number(v) for v in brightness_range)
+    ):
+        raise invalid_parameter(
+            "brightness_range",
+            brightness_range,
+            "None or a (low, high) pair of floats, e.g. (0.8, 1.2)",
+        )
