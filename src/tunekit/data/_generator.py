@@ -10,6 +10,11 @@ backends and without TensorFlow installed. Images are decoded on the shortest
 PIL path and whole batches are converted and rescaled at once; with
 ``cache=True`` every image is decoded once per search and later epochs and
 trials read a memory-mapped array.
+
+The top of the image loaders: this module imports every iterator
+(:mod:`~tunekit.data._array_iterator`, :mod:`~tunekit.data._files_iterator`,
+:mod:`~tunekit.data._dataframe_iterator`) at module level, and none of them
+imports it (they name ``ImageDataGenerator`` in annotations only).
 """
 
 from __future__ import annotations
