@@ -23,25 +23,13 @@ import tempfile
 import warnings
 from typing import Any
 
-import keras
 from sklearn.datasets import load_digits
+from tiny_models import dense_digits
 
 import tunekit
 from tunekit.cli._main import main
 
 NOBODY = 65534
-
-
-def build(hp: Any) -> Any:
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
 
 
 def _report(project: str, out: str) -> dict[str, Any]:
@@ -63,7 +51,7 @@ def scenario(directory: str, out: str) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no trials left"
         tuner = tunekit.random_search(
-            build, "val_accuracy", max_trials=2, directory=directory,
+            dense_digits, "val_accuracy", max_trials=2, directory=directory,
             project_name="p", seed=0, verbose=False,
         )  # fmt: skip
         model = tuner.get_best_models(1)[0]

@@ -9,27 +9,16 @@ from pathlib import Path
 
 import keras
 import pytest
+from tiny_models import dense_digits
 
 import tunekit
 from tunekit import CorruptProjectError, StaleProjectError
 from tunekit.tuners._project_files import check_project_files, project_json_files
 
 
-def _build(hp):
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 def _tuner(directory: Path, **kwargs):
     return tunekit.RandomSearch(
-        _build,
+        dense_digits,
         "val_accuracy",
         max_trials=2,
         directory=directory,

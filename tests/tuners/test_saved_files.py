@@ -24,6 +24,7 @@ from pathlib import Path
 
 import keras
 import pytest
+from tiny_models import dense_digits
 
 import tunekit
 from tunekit import UnwritablePathError
@@ -122,21 +123,9 @@ def test_saving_into_a_folder_that_is_a_file_names_the_argument(tmp_path):
 # ---- a finished project, opened again -----------------------------------------
 
 
-def _build(hp):
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 def _tuner(directory, **kwargs):
     return tunekit.random_search(
-        _build, "val_accuracy", max_trials=2, directory=str(directory),
+        dense_digits, "val_accuracy", max_trials=2, directory=str(directory),
         project_name="p", seed=0, verbose=False, **kwargs,
     )  # fmt: skip
 
