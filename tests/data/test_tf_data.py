@@ -132,7 +132,7 @@ def test_model_fit_on_mapped_dataset(make_image_folder, decoder):
 
 
 def test_cache_second_run_decodes_nothing(make_image_folder, tmp_path, monkeypatch):
-    from tunekit.data import _decode_cache, _tf_data
+    from tunekit.data import _decode_cache, _tf_data_builders
 
     root = make_image_folder({"a": 4, "b": 5}, size=(13, 9))
     kw = dict(KW, shuffle=False, cache=tmp_path / "c", rescale=1 / 255)
@@ -143,7 +143,7 @@ def test_cache_second_run_decodes_nothing(make_image_folder, tmp_path, monkeypat
         raise AssertionError("decoded again")
 
     monkeypatch.setattr(_decode_cache, "decode_images", fail)
-    monkeypatch.setattr(_tf_data, "decode_images", fail)
+    monkeypatch.setattr(_tf_data_builders, "decode_images", fail)
     second = image_dataset_from_directory(root, **kw)
     assert second.info.cache_path == first.info.cache_path is not None
     for epoch in range(2):

@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 
 import tunekit
-from tunekit.tuners._report import (
-    ReportData,
-    ReportTrial,
-    render_html,
-    report_from_project,
-    write_report,
-)
+from tunekit.tuners._report_data import ReportData, ReportTrial, report_from_project
+from tunekit.tuners._report_html import render_html, write_report
 from tunekit.tuners._summary import SearchSummary
 
 
@@ -263,7 +258,7 @@ def test_when_every_trial_collapses_the_labels_come_first():
         ReportTrial(str(i), "COMPLETED", 0.1, 1, {"u": i}, flags=("collapsed",))
         for i in range(2)
     ]
-    from tunekit.tuners._report import _with_collapse_advice
+    from tunekit.tuners._report_data import _with_collapse_advice
 
     advised = _with_collapse_advice(trials, ("val_accuracy", "max"), {"1/k": 0.1})
     for trial in advised:

@@ -67,11 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from tunekit._errors import InvalidParameterError
-    from tunekit.tuners._report import (
-        INTERRUPTED,
-        report_from_project,
-        write_report,
-    )
+    from tunekit.tuners._report_data import INTERRUPTED, report_from_project
+    from tunekit.tuners._report_html import write_report
 
     project = args.project_dir
     if not os.path.isfile(os.path.join(project, "oracle.json")) and not any(

@@ -19,7 +19,11 @@ of the same name but fixes what bites in tuning (../shared/pitfalls.md §7):
   ``flow_from_directory`` decodes them) into an on-disk array, and every epoch
   and every later trial or run only gathers rows of that array.
 
-TensorFlow is imported inside the function, never at module import.
+The argument checks live in :mod:`tunekit.data._tf_data_checks`, the
+decoding pipelines (cache, PIL, TF) in :mod:`tunekit.data._tf_data_builders`;
+this module lists and splits the folder and wraps the result in an
+``ImageDataset``. TensorFlow is imported inside the functions, never at
+module import.
 """
 
 from __future__ import annotations
@@ -33,54 +37,25 @@ import numpy as np
 
 from tunekit._errors import ImageDirectoryError, InvalidParameterError
 from tunekit._seeding import derived_seed
-from tunekit._validation import (
-    check_in,
-    check_positive_int,
-    did_you_mean,
-    invalid_parameter,
-    received,
-)
-from tunekit.data._checks import check_target_size
-from tunekit.data._decode_cache import (
-    CACHE_CHECKS,
-    COLOR_MODES,
-    INTERPOLATIONS,
-    decode_image,
-    decode_images,
-    load_decoded,
-    report_unreadable,
-    resolve_cache_dir,
-)
+from tunekit._validation import invalid_parameter
+from tunekit.data._decode_cache import resolve_cache_dir
 from tunekit.data._directory import (
     IMAGE_EXTENSIONS,
     DirectoryListing,
     list_image_directory,
     list_image_tree,
 )
+from tunekit.data._tf_data_builders import (
+    decoded,
+    from_array,
+    from_files_pil,
+    from_files_tf,
+)
+from tunekit.data._tf_data_checks import check_arguments
 
 __all__ = ["ImageDatasetInfo", "image_dataset_from_directory"]
 
-LABEL_MODES = ("int", "categorical", "binary", None)
-#: Batches decoded concurrently by the PIL path (``None``: tf.data AUTOTUNE)
-#: for images of at least ``SMALL_IMAGE_PIXELS`` pixels. Pillow releases the
-#: GIL while it decodes and resizes, so two batches overlap for large images
-#: (96x96: 1.5x the throughput of one); on 2 cores AUTOTUNE measured about
-#: half the throughput of 2 (benchmarks/loaders.py).
-PIL_PARALLEL_BATCHES: int | None = 2
-#: Below this many target pixels, one batch is decoded at a time: a small
-#: image's decode is mostly Python holding the GIL, and each file's syscalls
-#: and ``zlib`` call hand the GIL to the other decoding thread, so a second
-#: batch in flight only adds thread switches (28x28 MNIST: ~1.25x the
-#: throughput of 2 batches in flight; 32x32 and 48x48 resized: ~1.3x).
-SMALL_IMAGE_PIXELS = 64 * 64
-_TF_INTERPOLATIONS = {
-    "nearest": "nearest",
-    "bilinear": "bilinear",
-    "bicubic": "bicubic",
-    "lanczos": "lanczos3",
-    "box": "area",
-    "hamming": "bilinear",
-}
+
 # Dataset methods whose result keeps the metadata of the dataset they came from.
 _TRANSFORMS = (
     "apply",
@@ -260,166 +235,6 @@ def _image_dataset_class() -> type:
     return ImageDataset
 
 
-_KERAS_INTERPOLATIONS = {"area": "box", "lanczos3": "lanczos"}
-
-
-def _keras_error(message: str, name: str, value: Any) -> InvalidParameterError:
-    return InvalidParameterError(f"{message} {received(name, value)}")
-
-
-def _check_labels(labels: Any, class_names: Any) -> None:
-    if (isinstance(labels, str) and labels == "inferred") or labels is None:
-        if labels is None and class_names is not None:
-            raise _keras_error(
-                "When `labels=None` (no labels), argument `class_names` cannot be "
-                'specified; you can only pass `class_names` if `labels="inferred"`.',
-                "class_names",
-                class_names,
-            )
-        return
-    if not isinstance(labels, (list, tuple, np.ndarray)):
-        raise _keras_error(
-            "`labels` argument should be a list/tuple of integer labels, of the "
-            "same size as the number of image files in the target directory, "
-            '"inferred" (one subfolder per class) or None (images only).',
-            "labels",
-            labels,
-        )
-    if class_names:
-        raise _keras_error(
-            'You can only pass `class_names` if `labels="inferred"`: with '
-            "explicit labels the class names are the sorted labels.",
-            "class_names",
-            class_names,
-        )
-    values = np.asarray(labels)
-    if values.ndim != 1 or not (
-        (np.issubdtype(values.dtype, np.integer) and (values >= 0).all())
-        or not len(values)
-    ):
-        raise _keras_error(
-            "`labels` argument should be a list/tuple of non-negative integer "
-            "labels, one per image file.",
-            "labels",
-            labels if len(values) <= 10 else f"{list(values[:10])}...",
-        )
-
-
-def _check_split_args(validation_split: Any, subset: Any) -> None:
-    split = 0.0 if validation_split is None else validation_split
-    if isinstance(split, bool) or not isinstance(split, (int, float)):
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1 (a float such as 0.2).",
-            "validation_split",
-            validation_split,
-        )
-    if split and not 0 < split < 1:
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1, e.g. 0.2.",
-            "validation_split",
-            validation_split,
-        )
-    if split < 0:
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1, e.g. 0.2.",
-            "validation_split",
-            validation_split,
-        )
-    if subset not in ("training", "validation", "both", None):
-        hint = did_you_mean(str(subset), ["training", "validation", "both"])
-        raise _keras_error(
-            '`subset` must be either "training", "validation" or "both".' + hint,
-            "subset",
-            subset,
-        )
-    if bool(split) != (subset is not None):
-        raise _keras_error(
-            "If `subset` is set, `validation_split` must be set, and inversely "
-            "(e.g. validation_split=0.2, subset='both').",
-            "subset" if subset is not None else "validation_split",
-            subset if subset is not None else validation_split,
-        )
-
-
-def _validate(
-    *,
-    labels: Any,
-    label_mode: Any,
-    class_names: Any,
-    color_mode: Any,
-    batch_size: Any,
-    image_size: Any,
-    validation_split: Any,
-    subset: Any,
-    interpolation: Any,
-    crop_to_aspect_ratio: Any,
-    pad_to_aspect_ratio: Any,
-    data_format: Any,
-    format: Any,
-    on_error: Any,
-    cache: Any,
-    cache_check: Any,
-    seed: Any,
-    decoder: Any,
-) -> tuple[tuple[int, int], str, str]:
-    """Every argument checked before the folder is read (Keras 3's messages)."""
-    import keras
-
-    _check_labels(labels, class_names)
-    if label_mode not in LABEL_MODES:
-        hint = did_you_mean(str(label_mode), [m for m in LABEL_MODES if m])
-        raise _keras_error(
-            '`label_mode` argument must be one of "int", "categorical", "binary", '
-            "or None." + hint,
-            "label_mode",
-            label_mode,
-        )
-    check_in("color_mode", color_mode, list(COLOR_MODES))
-    if batch_size is not None:
-        check_positive_int("batch_size", batch_size)
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        image_size = (int(image_size), int(image_size))
-    size = check_target_size("image_size", image_size)
-    _check_split_args(validation_split, subset)
-    if not isinstance(interpolation, str):
-        raise invalid_parameter("interpolation", interpolation, "a string")
-    name = interpolation.lower()
-    name = _KERAS_INTERPOLATIONS.get(name, name)
-    check_in("interpolation", name, list(INTERPOLATIONS))
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise invalid_parameter(
-            "pad_to_aspect_ratio",
-            pad_to_aspect_ratio,
-            "False when crop_to_aspect_ratio=True",
-            "Only one of `crop_to_aspect_ratio` or `pad_to_aspect_ratio` can be True.",
-        )
-    fmt = check_in(
-        "data_format",
-        data_format or keras.config.image_data_format(),
-        ["channels_last", "channels_first"],
-    )
-    if format == "grain":
-        raise invalid_parameter(
-            "format",
-            format,
-            '"tf": tunekit returns a tf.data.Dataset',
-            "For a TensorFlow-free loader use tunekit.flow_from_directory (a "
-            "PyDataset on every backend) or keras.utils."
-            'image_dataset_from_directory(..., format="grain").',
-        )
-    if format != "tf":
-        raise _keras_error(
-            '`format` should be either "tf" or "grain".', "format", format
-        )
-    check_in("on_error", on_error, ["warn", "raise"])
-    check_in("decoder", decoder, ["pil", "tf"])
-    check_in("cache_check", cache_check, list(CACHE_CHECKS))
-    resolve_cache_dir(cache)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise invalid_parameter("seed", seed, "an integer or None")
-    return size, name, fmt
-
-
 def image_dataset_from_directory(
     directory: str | os.PathLike[str],
     labels: str | Sequence[int] | None = "inferred",
@@ -548,7 +363,7 @@ def image_dataset_from_directory(
     >>> images.class_names is None, tuple(next(iter(images)).shape)
     (True, (6, 6, 3))
     """
-    size, interpolation, data_format = _validate(
+    size, interpolation, data_format = check_arguments(
         labels=labels,
         label_mode=label_mode,
         class_names=class_names,
@@ -759,18 +574,18 @@ def _build(
         return x, y
 
     if resolve_cache_dir(cache) is not None:
-        images, labels, paths, skipped, cache_path = _decoded(
+        images, labels, paths, skipped, cache_path = decoded(
             listing, size, color_mode, interpolation, aspect, cache, cache_check,
             on_error,
         )  # fmt: skip
-        ds = _from_array(images, labels, batch_size, order, finish)
+        ds = from_array(images, labels, batch_size, order, finish)
     elif decoder == "pil":
-        ds = _from_files_pil(
+        ds = from_files_pil(
             paths, labels, size, color_mode, interpolation, aspect, batch_size,
             order, on_error, skipped, finish,
         )  # fmt: skip
     else:
-        ds = _from_files_tf(
+        ds = from_files_tf(
             paths, labels, size, color_mode, interpolation, aspect, batch_size,
             order, on_error, skipped,
         )  # fmt: skip
@@ -786,329 +601,3 @@ def _build(
         order=order,
     )
     return _image_dataset_class()(ds, info)
-
-
-def _decoded(
-    listing: DirectoryListing,
-    size: tuple[int, int],
-    color_mode: str,
-    interpolation: str,
-    crop: bool | str,
-    cache: Any,
-    cache_check: str,
-    on_error: str,
-) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, str], str | None]:
-    paths = listing.filepaths
-    decoded = load_decoded(
-        paths,
-        target_size=size,
-        color_mode=color_mode,
-        interpolation=interpolation,
-        keep_aspect_ratio=crop,
-        cache=cache,
-        cache_check=cache_check,
-    )
-    images, labels = decoded.images, listing.labels
-    skipped: dict[str, str] = {}
-    if decoded.errors:
-        skipped = {paths[i]: why for i, why in decoded.errors.items()}
-        report_unreadable(skipped, on_error, total=len(paths))
-        keep = np.ones(len(paths), dtype=bool)
-        keep[list(decoded.errors)] = False
-        images, labels = images[keep], labels[keep]
-        paths = [p for p, k in zip(paths, keep) if k]
-    if not len(paths):
-        raise ImageDirectoryError(
-            f"No readable image in {listing.directory!r}. "
-            f"Received: directory={listing.directory!r}"
-        )
-    path = str(decoded.path) if decoded.path else None
-    return np.ascontiguousarray(images), labels, paths, skipped, path
-
-
-def _from_array(
-    images: np.ndarray,
-    labels: np.ndarray,
-    batch_size: int | None,
-    order: ShuffleOrder | None,
-    finish: Any,
-) -> Any:
-    """Batches gathered from the decoded array in one map: no decoding at all."""
-    import tensorflow as tf
-
-    all_images = tf.constant(images)
-    all_labels = tf.constant(labels.astype(np.int32))
-    ds = _index_batches(len(images), batch_size, order)
-    ds = ds.map(lambda i: finish(tf.gather(all_images, i), tf.gather(all_labels, i)))
-    return ds.unbatch() if batch_size is None else ds
-
-
-def _index_batches(n: int, batch_size: int | None, order: ShuffleOrder | None) -> Any:
-    """Batches of sample indices, a new permutation every epoch.
-
-    The permutation is drawn in one op per epoch (``stateless_shuffle`` keyed
-    by ``order``'s ``[key, epoch]``), so no per-image ``shuffle`` buffer is
-    paid for; ``batch_size=None`` uses batches of 64 (unbatched later).
-    """
-    import tensorflow as tf
-
-    size = batch_size or 64
-    full, rest = divmod(n, size)
-
-    def split(perm: Any) -> Any:
-        batches = tf.data.Dataset.from_tensor_slices(
-            tf.reshape(perm[: full * size], (full, size))
-        )
-        if rest:
-            batches = batches.concatenate(
-                tf.data.Dataset.from_tensors(perm[full * size :])
-            )
-        return batches
-
-    if order is None:
-        return split(tf.range(n, dtype=tf.int64))
-    shuffled = order.epoch_seeds().flat_map(lambda s: split(_permutation(n, s)))
-    # flat_map hides the length; Keras then warns "ran out of data" after
-    # every first epoch and cannot show a progress total. The length is known.
-    return shuffled.apply(tf.data.experimental.assert_cardinality(full + bool(rest)))
-
-
-def _permutation(n: int, seed: Any) -> Any:
-    """The permutation of ``range(n)`` keyed by ``seed`` (``[key, epoch]``)."""
-    import tensorflow as tf
-
-    return tf.random.experimental.stateless_shuffle(
-        tf.range(n, dtype=tf.int64), seed=seed
-    )
-
-
-def _from_files_pil(
-    paths: Sequence[str],
-    labels: np.ndarray,
-    size: tuple[int, int],
-    color_mode: str,
-    interpolation: str,
-    crop: bool | str,
-    batch_size: int | None,
-    order: ShuffleOrder | None,
-    on_error: str,
-    skipped: dict[str, str],
-    finish: Any,
-) -> Any:
-    """Whole batches decoded by PIL in ``tf.numpy_function``, 1 or 2 in flight.
-
-    Indices are shuffled and batched first, so the per-element cost of
-    ``tf.data`` is paid per batch; unreadable files are dropped from their
-    batch, recorded in ``skipped`` and reported in one warning.
-    """
-    import tensorflow as tf
-
-    paths = list(paths)
-    labels = labels.astype(np.int32)
-    channels = COLOR_MODES[color_mode][1]
-    warned: list[bool] = []
-
-    def decode_batch(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        images, errors = decode_images(
-            [paths[i] for i in idx.tolist()], size, color_mode, interpolation, crop
-        )
-        if not errors:
-            return images, labels[idx]
-        bad = {paths[idx[i]]: why for i, why in errors.items()}
-        if on_error == "raise":
-            report_unreadable(bad, "raise")
-        skipped.update(bad)
-        if not warned:
-            warned.append(True)
-            report_unreadable(
-                bad,
-                "warn",
-                note="They are dropped from their batch; further ones are added "
-                "to `dataset.skipped_files` without more warnings (pass "
-                "cache=True to find them all before training starts). ",
-            )
-        keep = np.ones(len(idx), dtype=bool)
-        keep[list(errors)] = False
-        return images[keep], labels[idx[keep]]
-
-    def load(idx: Any) -> Any:
-        x, y = tf.numpy_function(decode_batch, [idx], (tf.uint8, tf.int32))
-        x.set_shape((None, size[0], size[1], channels))
-        y.set_shape((None,))
-        return finish(x, y)
-
-    ds = _index_batches(len(paths), batch_size, order)
-    calls = PIL_PARALLEL_BATCHES or tf.data.AUTOTUNE
-    if size[0] * size[1] < SMALL_IMAGE_PIXELS:
-        calls = 1
-    ds = ds.map(load, num_parallel_calls=calls, deterministic=True)
-    if batch_size is None:
-        ds = ds.unbatch()
-    return ds
-
-
-class _SkipRecorder:
-    """Find the files TF's decoder failed on, for the warning and ``skipped_files``.
-
-    ``ignore_errors`` drops a failing element without saying which. Each index
-    is noted (in order) before decoding and again after the elements that
-    decoded; with ``deterministic=True`` the indices missing in between are
-    exactly the files that failed. PIL then names the reason.
-    """
-
-    def __init__(
-        self,
-        paths: Sequence[str],
-        size: tuple[int, int],
-        color_mode: str,
-        on_error: str,
-        skipped: dict[str, str],
-    ) -> None:
-        import collections
-        import threading
-
-        self._paths, self._size, self._color_mode = list(paths), size, color_mode
-        self._on_error, self._skipped = on_error, skipped
-        self._expected: collections.deque[int] = collections.deque()
-        self._lock = threading.Lock()
-        self._warned = False
-        self._new: dict[str, str] = {}
-
-    def expect(self, index: np.ndarray) -> np.ndarray:
-        with self._lock:
-            self._expected.append(int(index))
-        return index
-
-    def seen(self, index: np.ndarray) -> np.ndarray:
-        found = int(index)
-        missing: list[int] = []
-        with self._lock:
-            if found not in self._expected:
-                return index  # a second iterator interleaved: cannot tell
-            while self._expected:
-                head = self._expected.popleft()
-                if head == found:
-                    break
-                missing.append(head)
-        if missing:
-            self._record(missing)
-        if found == len(self._paths):  # end of the epoch: one warning for all
-            self._warn()
-        return index
-
-    def _record(self, missing: list[int]) -> None:
-        bad = {}
-        for i in missing:
-            path = self._paths[i]
-            try:
-                decode_image(path, self._size, self._color_mode)
-                why = "TensorFlow could not decode it"
-            except Exception as exc:  # only to name the reason
-                why = f"{type(exc).__name__}: {exc}"
-            bad[path] = why
-        if self._on_error == "raise":
-            report_unreadable(bad, "raise")
-        self._new.update({k: v for k, v in bad.items() if k not in self._skipped})
-        self._skipped.update(bad)
-
-    def _warn(self) -> None:
-        if self._new and not self._warned:
-            self._warned = True
-            report_unreadable(
-                dict(self._new),
-                "warn",
-                note="They are left out of every epoch; further ones are added "
-                "to `dataset.skipped_files` without more warnings (pass "
-                "cache=True to find them all before training starts). ",
-            )
-        self._new.clear()
-
-
-def _from_files_tf(
-    paths: Sequence[str],
-    labels: np.ndarray,
-    size: tuple[int, int],
-    color_mode: str,
-    interpolation: str,
-    aspect: bool | str,
-    batch_size: int | None,
-    order: ShuffleOrder | None,
-    on_error: str,
-    skipped: dict[str, str],
-) -> Any:
-    """Parallel decode with TF ops, ``uint8`` per image, batched.
-
-    Unreadable files are dropped and reported as by the PIL path (one
-    warning, ``skipped_files``; ``on_error="raise"`` raises).
-    """
-    import tensorflow as tf
-
-    channels = COLOR_MODES[color_mode][1]
-    method = _TF_INTERPOLATIONS[interpolation]
-    height, width = size
-    recorder = _SkipRecorder(paths, size, color_mode, on_error, skipped)
-    all_paths = tf.constant(list(paths))
-    all_labels = tf.constant(labels.astype(np.int32))
-
-    def resize(img: Any) -> Any:
-        shape = tf.shape(img)
-        h, w = shape[0], shape[1]
-        if aspect == "pad":
-            pad_h = tf.maximum(h, (w * height) // width)
-            pad_w = tf.maximum(w, (h * width) // height)
-            img = tf.image.pad_to_bounding_box(
-                img, (pad_h - h) // 2, (pad_w - w) // 2, pad_h, pad_w
-            )
-        elif aspect:
-            crop_h = tf.minimum(h, (w * height) // width)
-            crop_w = tf.minimum(w, (h * width) // height)
-            img = tf.image.crop_to_bounding_box(
-                img, (h - crop_h) // 2, (w - crop_w) // 2, crop_h, crop_w
-            )
-        out = tf.image.resize(img, size, method=method)
-        return tf.cast(tf.clip_by_value(tf.round(out), 0, 255), tf.uint8)
-
-    def note(index: Any, callback: Any) -> Any:
-        out = tf.numpy_function(callback, [index], tf.int64, stateful=True)
-        out.set_shape(())
-        return out
-
-    n = len(paths)
-
-    def decode(index: Any) -> Any:
-        img = tf.io.decode_image(
-            tf.io.read_file(tf.gather(all_paths, index)),
-            channels=channels,
-            expand_animations=False,
-        )
-        shape = tf.shape(img)
-        same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
-        img = tf.cond(same, lambda: img, lambda: resize(img))
-        img.set_shape((height, width, channels))
-        return img
-
-    def load(index: Any) -> Any:
-        # index n is the end-of-epoch marker: it flushes the recorder, then goes
-        img = tf.cond(
-            index < n,
-            lambda: decode(tf.minimum(index, n - 1)),
-            lambda: tf.zeros((height, width, channels), tf.uint8),
-        )
-        return img, tf.gather(all_labels, tf.minimum(index, n - 1)), index
-
-    if order is None:
-        ds = tf.data.Dataset.range(n)
-    else:
-        ds = order.epoch_seeds().flat_map(
-            lambda s: tf.data.Dataset.from_tensor_slices(_permutation(n, s))
-        )
-    ds = ds.concatenate(tf.data.Dataset.from_tensors(tf.constant(n, tf.int64)))
-    ds = ds.map(lambda i: note(i, recorder.expect))
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.ignore_errors()
-    ds = ds.map(lambda x, y, i: (x, y, note(i, recorder.seen)))
-    ds = ds.filter(lambda x, y, i: i < n)
-    ds = ds.map(lambda x, y, i: (x, y))
-    if batch_size is not None:
-        ds = ds.batch(batch_size)
-    return ds

@@ -333,7 +333,8 @@ class SearchSummary:
         >>> path.name
         'search.html'
         """
-        from tunekit.tuners._report import report_from_summary, write_report
+        from tunekit.tuners._report_data import report_from_summary
+        from tunekit.tuners._report_html import write_report
 
         return write_report(report_from_summary(self, title=title), path)
 
