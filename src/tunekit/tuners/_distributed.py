@@ -70,6 +70,7 @@ __all__ = [
     "chief_may_overwrite",
     "distributed_role",
     "distributed_search",
+    "local_trials",
 ]
 
 CHIEF_ID = "chief"
@@ -322,6 +323,29 @@ def check_distribution_strategy(strategy: Any, backend: str | None = None) -> No
 # --------------------------------------------------------------------------
 # Workers: the oracle client, the fingerprint check, the heartbeat
 # --------------------------------------------------------------------------
+
+
+def local_trials(oracle: Any) -> dict[str, Any] | None:
+    """The oracle's trials by id; ``None`` on a distributed worker.
+
+    A worker's ``tuner.oracle`` is a client of the chief: it has no
+    ``trials`` (nor ``end_order``, ``ongoing_trials``...), only the calls
+    ``get_space``, ``update_space``, ``create_trial``, ``update_trial``,
+    ``end_trial``, ``get_trial`` and ``get_best_trials``. Code that reads the
+    trials asks this first and, on a worker, asks the chief
+    (``get_best_trials``: its completed trials) or leaves the job to it.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from tunekit.tuners._distributed import local_trials
+    >>> local_trials(SimpleNamespace(trials={}))
+    {}
+    >>> local_trials(SimpleNamespace()) is None
+    True
+    """
+    trials = getattr(oracle, "trials", None)
+    return trials if isinstance(trials, dict) else None
 
 
 def _client_class() -> type:
