@@ -84,6 +84,26 @@ def test_port_without_ip_is_refused():
         dist.check_distributed_environment({"KERASTUNER_ORACLE_PORT": "8000"})
 
 
+@pytest.mark.parametrize("tuner_id", ["worker0", "chief", ""])
+def test_a_tuner_id_without_ip_and_port_is_refused(tuner_id):
+    # KerasTuner would run this process as its own, separate search.
+    with pytest.raises(dist.DistributedSetupError, match="silently run") as info:
+        dist.check_distributed_environment({"KERASTUNER_TUNER_ID": tuner_id})
+    message = str(info.value)
+    assert "KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT are not" in message
+    assert message.endswith(f"Received: KERASTUNER_TUNER_ID={tuner_id!r}")
+    assert isinstance(info.value, tunekit.InvalidParameterError)
+
+
+def test_a_tuner_with_a_lone_tuner_id_fails_before_touching_the_project(
+    tmp_path, clean_env
+):
+    clean_env.setenv("KERASTUNER_TUNER_ID", "worker0")
+    with pytest.raises(dist.DistributedSetupError, match="KERASTUNER_ORACLE_IP"):
+        tunekit.RandomSearch(_build, "val_accuracy", max_trials=2, directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("env", "name", "words"),
     [

@@ -8,10 +8,10 @@ serves the oracle over gRPC and trains nothing; every other process (a
 keeps that mechanism and adds what it lacks:
 
 * :func:`check_distributed_environment`: the three variables are checked
-  before anything is read or written: a port without an IP (the search
-  would silently run alone), a bad port, and a tuner id that KerasTuner's
-  substring test would take for the chief (``nonchief``) are errors. Only the
-  exact id ``chief`` is the chief.
+  before anything is read or written: a port or a tuner id without an IP
+  (the search would silently run alone), a bad port, and a tuner id that
+  KerasTuner's substring test would take for the chief (``nonchief``) are
+  errors. Only the exact id ``chief`` is the chief.
 * a worker never deletes the shared project (:func:`chief_may_overwrite`:
   ``overwrite=True`` acts on the chief only), and before asking for a trial
   it compares its configuration (objective, tuner, settings, budget, search
@@ -159,7 +159,7 @@ def check_distributed_environment(
     ------
     DistributedSetupError
         When ``KERASTUNER_ORACLE_PORT`` or the IP is set without the other,
-        the port is not an integer in 1..65535, the tuner id is missing or
+        ``KERASTUNER_TUNER_ID`` is set without them, the port is not an integer in 1..65535, the tuner id is missing or
         empty, or the id contains ``chief`` without being exactly ``chief``.
 
     Examples
@@ -185,6 +185,17 @@ def check_distributed_environment(
                 f"{IP_VAR} to the chief's address (the same on the chief and "
                 f"every worker), or unset {PORT_VAR}.",
                 IP_VAR,
+                environ,
+            )
+        if ID_VAR in environ:
+            raise _setup_error(
+                f"{ID_VAR} is set but {IP_VAR} and {PORT_VAR} are not, so "
+                "KerasTuner would silently run this process as a single, "
+                "separate search instead of a chief or worker of a shared one. "
+                f"Set {IP_VAR} and {PORT_VAR} to the chief's address and port "
+                f"(the same on the chief and every worker), or unset {ID_VAR} "
+                "for a one-process search.",
+                ID_VAR,
                 environ,
             )
         return None
