@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -523,13 +524,14 @@ def _completed(project: Path) -> dict[str, float | None]:
 
 @pytest.mark.slow
 def test_a_chief_and_two_workers_finish_a_search(tmp_path):
+    # Through `python -m tunekit.distributed`'s engine.
     out = io.StringIO()
     markers = tmp_path / "markers"
     markers.mkdir()
     directory = tmp_path / "runs"
     command = [
         sys.executable, str(JOB), "--directory", str(directory), "--max-trials",
-        "4", "--epochs", "2", "--epoch-sleep", "0.5", "--epoch-marker",
+        "4", "--epochs", "1", "--epoch-sleep", "0.3", "--epoch-marker",
         str(markers), "--barrier", "2",
     ]  # fmt: skip
     code = _launcher.launch(command, 2, gpus=[], stream=out, timeout=WAIT_S, grace=30)
@@ -547,22 +549,73 @@ def test_a_chief_and_two_workers_finish_a_search(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_chief_and_two_workers_started_with_the_bare_variables(processes, tmp_path):
+    # KerasTuner's documented way: three processes, three variables each.
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 4, "--epochs", 1, "--epoch-sleep", 0.3, "--barrier", 2)
+    for tuner_id in ("chief", "worker0", "worker1"):
+        processes.job(tuner_id, directory, *args, tuner_id=tuner_id, port=port)
+    for tuner_id in ("worker0", "worker1", "chief"):  # a failed worker fails fast
+        assert processes.wait(tuner_id) == 0, processes.logs()
+        assert "Traceback" not in processes.log(tuner_id), processes.logs()
+    runs0, runs1 = processes.runs("worker0"), processes.runs("worker1")
+    assert runs0 and runs1, processes.logs()  # both workers trained
+    assert len(runs0) + len(runs1) == 4  # and nothing ran twice
+    project = directory / "search"
+    assert len(_completed(project)) == 4 == len(_trials(project)), processes.logs()
+    chief = processes.log("chief")
+    assert sum("tunekit chief: trial" in line for line in chief.splitlines()) == 4
+    oracle = json.loads((project / "oracle.json").read_text())
+    assert oracle["ongoing_trials"] == {} and len(oracle["end_order"]) == 4
+
+
+@pytest.mark.slow
 def test_a_worker_killed_mid_trial_loses_nothing(processes, tmp_path):
     port = _launcher.free_port()
     directory = tmp_path / "runs"
-    args = ("--max-trials", 4, "--epochs", 2, "--epoch-sleep", 1.5, "--barrier", 2)
+    args = ("--max-trials", 4, "--epochs", 1, "--barrier", 2)
     processes.job("chief", directory, *args, tuner_id="chief", port=port)
-    processes.job("w1", directory, *args, tuner_id="w1", port=port)
-    processes.job("w2", directory, *args, tuner_id="w2", port=port)
+    # w1's first epoch lasts long enough to be killed in it; w2 keeps going.
+    processes.job("w1", directory, *args, "--epoch-sleep", 60, tuner_id="w1", port=port)
+    processes.job(
+        "w2", directory, *args, "--epoch-sleep", 0.5, tuner_id="w2", port=port
+    )
     processes.wait_until(lambda: processes.runs("w1"), "w1's first trial")
-    time.sleep(0.5)
-    processes.kill("w1")  # mid-trial: its first epoch sleeps 1.5 s
+    processes.kill("w1")  # SIGKILL in the middle of its first trial
     assert processes.wait("chief") == 0, processes.logs()
     assert processes.wait("w2", 60) == 0, processes.logs()
     project = directory / "search"
-    assert len(_completed(project)) == 4 == len(_trials(project)), processes.logs()
-    assert "worker 'w1' is gone" in processes.log("chief")
-    assert len(processes.runs("w2")) >= 3  # its own trials and w1's
+    completed = _completed(project)
+    assert len(completed) == 4 == len(_trials(project)), processes.logs()
+    chief = processes.log("chief")
+    lost = re.search(r"worker 'w1' is gone; its trial (\w+) goes back", chief)
+    assert lost, chief[-3000:]
+    assert lost.group(1) in completed  # w1's trial was run again, to the end
+    assert len(processes.runs("w1")) == 1
+    assert len(processes.runs("w2")) == 4  # its own three trials and w1's
+    assert "were not finished" not in chief
+
+
+@pytest.mark.slow
+def test_a_worker_with_another_objective_trains_nothing(processes, tmp_path):
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 2, "--epochs", 1)
+    processes.job("chief", directory, *args, tuner_id="chief", port=port)
+    processes.job(
+        "worker0", directory, *args, "--objective", "val_loss",
+        tuner_id="worker0", port=port,
+    )  # fmt: skip
+    assert processes.wait("worker0") == 1, processes.logs()
+    log = processes.log("worker0")
+    assert "tunekit.tuners._distributed.WorkerMismatchError" in log, log[-3000:]
+    assert "Worker 'worker0' was started with another configuration" in log
+    assert "objective: chief" in log and "val_loss" in log
+    assert "AttributeError" not in log
+    assert processes.runs() == []  # trained nothing
+    assert _trials(directory / "search") == {}
+    assert processes.started["chief"].poll() is None  # still serving the others
 
 
 def _resume_args(kind: str) -> tuple[tuple, int]:
