@@ -618,6 +618,26 @@ def test_a_worker_with_another_objective_trains_nothing(processes, tmp_path):
     assert processes.started["chief"].poll() is None  # still serving the others
 
 
+@pytest.mark.slow
+def test_tunekit_tune_as_a_chief_and_a_worker(processes, tmp_path, make_image_folder):
+    folder = make_image_folder({"a": 6, "b": 6}, size=(8, 8), name="train")
+    port = _launcher.free_port()
+    command = [
+        sys.executable, "-m", "tunekit", "tune", str(folder), "--tuner", "random",
+        "--max-trials", "2", "--max-epochs", "1", "--image-size", "8", "8",
+        "--batch-size", "4", "--directory", str(tmp_path / "runs"),
+        "--project-name", "cli", "--no-cache",
+    ]  # fmt: skip
+    for tuner_id in ("chief", "worker0"):
+        processes.start(tuner_id, command, processes.env(tuner_id, port))
+    assert processes.wait("worker0") == 0, processes.logs()
+    assert processes.wait("chief") == 0, processes.logs()
+    worker = processes.log("worker0")
+    assert "worker 'worker0' done" in worker and "Traceback" not in worker, worker
+    assert "best trial" in processes.log("chief"), processes.logs()
+    assert len(_completed(tmp_path / "runs" / "cli")) == 2
+
+
 def _resume_args(kind: str) -> tuple[tuple, int]:
     if kind == "hyperband":
         return ("--tuner", "hyperband", "--max-epochs", 3, "--epoch-sleep", 1.0), 6
