@@ -638,10 +638,29 @@ def test_tunekit_tune_as_a_chief_and_a_worker(processes, tmp_path, make_image_fo
     assert len(_completed(tmp_path / "runs" / "cli")) == 2
 
 
+@pytest.mark.slow
+def test_workers_whose_trials_all_fail_end_the_search_clearly(processes, tmp_path):
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 4, "--epochs", 1, "--fail-trials")
+    processes.job("chief", directory, *args, tuner_id="chief", port=port)
+    processes.job("worker0", directory, *args, tuner_id="worker0", port=port)
+    assert processes.wait("chief", 180) == 1, processes.logs()
+    assert processes.wait("worker0", 60) == 0, processes.logs()
+    chief = processes.log("chief")
+    assert "SearchFailedError" in chief and "3 failed" in chief, chief
+    assert "each worker printed the errors of its own trials" in chief
+    assert "fails on purpose" in processes.log("worker0")
+    trials = _trials(directory / "search")
+    assert [s for s, _ in trials.values()] == ["FAILED"] * 3, processes.logs()
+    oracle = json.loads((directory / "search" / "oracle.json").read_text())
+    assert oracle["ongoing_trials"] == {}
+
+
 def _resume_args(kind: str) -> tuple[tuple, int]:
     if kind == "hyperband":
-        return ("--tuner", "hyperband", "--max-epochs", 3, "--epoch-sleep", 1.0), 6
-    return ("--tuner", kind, "--max-trials", 4, "--epochs", 2, "--epoch-sleep", 0.7), 4
+        return ("--tuner", "hyperband", "--max-epochs", 3, "--epoch-sleep", 0.5), 6
+    return ("--tuner", kind, "--max-trials", 3, "--epochs", 2, "--epoch-sleep", 0.4), 3
 
 
 @pytest.mark.slow
@@ -652,7 +671,6 @@ def test_a_killed_search_resumes_where_it_stopped(processes, tmp_path, kind):
     project = directory / "search"
     processes.job("first", directory, *args)
     processes.wait_until(lambda: len(processes.runs()) >= 2, "the second trial")
-    time.sleep(0.3)
     processes.kill("first")  # in the middle of the second trial (mid-bracket)
     done = _completed(project)
     assert done, processes.logs()
@@ -695,7 +713,7 @@ def test_a_restarted_chief_keeps_everything_and_its_worker_goes_on(processes, tm
     port = _launcher.free_port()
     directory = tmp_path / "runs"
     project = directory / "search"
-    args = ("--max-trials", 3, "--epochs", 2, "--epoch-sleep", 2.0)
+    args = ("--max-trials", 3, "--epochs", 2, "--epoch-sleep", 0.5)
     processes.job("chief", directory, *args, tuner_id="chief", port=port)
     processes.job("w1", directory, *args, tuner_id="w1", port=port)
     processes.wait_until(lambda: len(processes.runs("w1")) >= 2, "w1's second trial")

@@ -159,8 +159,9 @@ def check_distributed_environment(
     ------
     DistributedSetupError
         When ``KERASTUNER_ORACLE_PORT`` or the IP is set without the other,
-        ``KERASTUNER_TUNER_ID`` is set without them, the port is not an integer in 1..65535, the tuner id is missing or
-        empty, or the id contains ``chief`` without being exactly ``chief``.
+        ``KERASTUNER_TUNER_ID`` is set without them, the port is not an
+        integer in 1..65535, the tuner id is missing or empty, or the id
+        contains ``chief`` without being exactly ``chief``.
 
     Examples
     --------
@@ -649,6 +650,7 @@ class _ChiefState:
         self.project_dir = os.fspath(tuner.project_dir)
         self.timeout = _float_knob(WORKER_TIMEOUT_VAR)
         self.reported = len(self.oracle.end_order)
+        self.failure: str | None = None  # too many consecutive failed trials
 
     def restore_live_trials(self, previous: Mapping[str, str]) -> None:
         """After a chief restart: trials still running on live workers stay theirs."""
@@ -696,6 +698,46 @@ class _ChiefState:
             if trial is not None and trial.status == "COMPLETED" and trial_id in queue:
                 queue.remove(trial_id)
 
+    def fail(self, trial_id: str, error: RuntimeError) -> None:
+        """The oracle's consecutive-failure limit was reached ending ``trial_id``.
+
+        KerasTuner's ``end_trial`` raised before it saved the trial and
+        released the oracle's lock: save both, drop the trial from the running
+        ones, and stop the search (every worker's next request gets "stop").
+        """
+        from keras_tuner.src.engine import oracle as oracle_module
+
+        oracle = self.oracle
+        if oracle_module.THREADS.get(oracle) == threading.current_thread().name:
+            oracle_module.THREADS[oracle] = None
+            oracle_module.LOCKS[oracle].release()
+        with _oracle_lock(oracle):
+            trial = oracle.trials.get(trial_id)
+            if trial is not None:
+                oracle._save_trial(trial)
+            for tuner_id, running in list(oracle.ongoing_trials.items()):
+                if running.trial_id == trial_id:
+                    oracle.ongoing_trials.pop(tuner_id)
+            oracle.save()
+        if self.failure is None:
+            first = str(error).strip().splitlines()[0]
+            self.failure = (
+                f"{first} The trials failed on the workers, and KerasTuner does "
+                "not send a trial's error to the chief: each worker printed the "
+                "errors of its own trials."
+            )
+            _say(f"stopping the search: {first}")
+
+    def stop_worker(self, tuner_id: str) -> Any:
+        """A "stop" answer to ``tuner_id``'s request for a trial."""
+        from keras_tuner.src.engine import trial as trial_module
+
+        with _oracle_lock(self.oracle):
+            self.oracle.tuner_ids.discard(tuner_id)
+            return trial_module.Trial(
+                self.oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+            )
+
     def report_ended(self) -> None:
         order = list(self.oracle.end_order)
         for trial_id in order[self.reported :]:
@@ -712,6 +754,7 @@ class _ChiefState:
 
 
 def _servicer(oracle: Any, state: _ChiefState) -> Any:
+    from keras_tuner.src import protos
     from keras_tuner.src.distribute import oracle_chief
 
     class TunekitServicer(oracle_chief.OracleServicer):
@@ -719,10 +762,20 @@ def _servicer(oracle: Any, state: _ChiefState) -> Any:
 
         def CreateTrial(self, request: Any, context: Any) -> Any:
             state.requeue_lost_workers()
-            return super().CreateTrial(request, context)
+            if state.failure is None:
+                return super().CreateTrial(request, context)
+            self.stop_triggered = True
+            trial = state.stop_worker(request.tuner_id)
+            return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
         def EndTrial(self, request: Any, context: Any) -> Any:
-            response = super().EndTrial(request, context)
+            try:
+                response = super().EndTrial(request, context)
+            except RuntimeError as error:
+                if "consecutive failures" not in str(error):
+                    raise
+                state.fail(request.trial.trial_id, error)
+                return protos.get_service().EndTrialResponse()
             state.forget_rerun(request.trial.trial_id)
             # KerasTuner saves the oracle before it drops the trial from the
             # running ones: saved as is, a restart would run it again.
@@ -754,6 +807,10 @@ def serve_chief(tuner: Any, setup: DistributedSetup | None = None) -> None:
     DistributedSetupError
         When the port cannot be bound (another chief, or another program,
         uses it).
+    RuntimeError
+        KerasTuner's "consecutive failures" error, once the workers' trials
+        reached ``max_consecutive_failed_trials`` (every worker was told to
+        stop first); ``search()`` turns it into ``SearchFailedError``.
     """
     from concurrent import futures
 
@@ -797,6 +854,8 @@ def serve_chief(tuner: Any, setup: DistributedSetup | None = None) -> None:
         server.stop(grace=1).wait(5)
         state.report_ended()
         tuner.oracle.save()
+    if state.failure is not None:
+        raise RuntimeError(state.failure)  # search() raises SearchFailedError
     waiting = list(tuner.oracle._retry_queue)
     if waiting:
         print(
