@@ -266,6 +266,36 @@ def test_a_worker_never_deletes_the_shared_project(tmp_path, clean_env):
         worker.oracle.trials  # noqa: B018
 
 
+def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_env):
+    from keras_tuner.src.engine import trial as trial_module
+
+    from tunekit.tuners._session import _number_trial_for_kerastuner
+    from tunekit.tuners._trial_runner import _known_trials
+
+    chief, _ = _fingerprint_of(tmp_path)
+    for name, value in _env_of("worker0").items():
+        clean_env.setenv(name, value)
+    worker = tunekit.RandomSearch(
+        _build_like_fingerprint, "val_accuracy", max_trials=3, directory=tmp_path,
+        project_name="p", pruning="median", initial_trials=[{"units": 8}],
+        verbose=False,
+    )  # fmt: skip
+    client = worker.oracle
+    assert dist.local_trials(client) is None
+    assert dist.local_trials(chief.oracle) == {}
+    # The chief ranks pruned trials and draws the queued ones; not the client.
+    assert not hasattr(type(client), "_tunekit_ranks_pruned_last")
+    assert "get_best_trials" not in vars(client)
+    assert "_random_values" not in vars(client)
+    assert chief.oracle._tunekit_ranks_pruned_last
+    trial = trial_module.Trial(client.hyperparameters, trial_id="0")
+    _number_trial_for_kerastuner(client, trial)  # no AttributeError
+    # Finished trials come from the chief (get_best_trials), never `.trials`.
+    asked = []
+    client.get_best_trials = lambda num_trials=1: asked.append(num_trials) or []
+    assert _known_trials(client) == [] and asked
+
+
 def _build_like_fingerprint(hp):
     import keras
 
