@@ -32,20 +32,22 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--epoch-marker", default=None)
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--barrier", type=int, default=0)
+    parser.add_argument("--fail-trials", action="store_true")
     parser.add_argument("--distribution-strategy", action="store_true")
     return parser.parse_args(argv)
 
 
-def _make_callback(marker_dir: str | None, sleep: float):
+def _make_callback(marker_dir: str | None, sleep: float, fail: bool = False):
     import keras
 
     class Marker(keras.callbacks.Callback):
         """Writes one file per epoch start, then sleeps (copyable: plain fields)."""
 
-        def __init__(self, marker_dir, sleep):
+        def __init__(self, marker_dir, sleep, fail):
             super().__init__()
             self.marker_dir = marker_dir
             self.sleep = sleep
+            self.fail = fail
             self.trial = "?"
 
         def _mark(self, kind):
@@ -57,13 +59,15 @@ def _make_callback(marker_dir: str | None, sleep: float):
 
         def on_train_begin(self, logs=None):
             self._mark("run")
+            if self.fail:
+                raise RuntimeError("this trial fails on purpose (--fail-trials)")
 
         def on_epoch_begin(self, epoch, logs=None):
             self._mark("epoch")
             if self.sleep:
                 time.sleep(self.sleep)
 
-    return Marker(marker_dir, sleep)
+    return Marker(marker_dir, sleep, fail)
 
 
 def _wait_for_peers(marker_dir: str, count: int) -> None:
@@ -138,7 +142,7 @@ def main(argv: list[str]) -> int:
             build, args.objective, max_trials=args.max_trials, **common
         )
         fit = {"epochs": args.epochs}
-    callbacks = [_make_callback(args.epoch_marker, args.epoch_sleep)]
+    callbacks = [_make_callback(args.epoch_marker, args.epoch_sleep, args.fail_trials)]
     if args.barrier and args.epoch_marker:
         _wait_for_peers(args.epoch_marker, args.barrier)
     tuner.search(x, y, validation_split=0.3, batch_size=64, callbacks=callbacks, **fit)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -82,6 +83,26 @@ def test_an_id_containing_chief_is_refused(tuner_id):
 def test_port_without_ip_is_refused():
     with pytest.raises(dist.DistributedSetupError, match="silently run"):
         dist.check_distributed_environment({"KERASTUNER_ORACLE_PORT": "8000"})
+
+
+@pytest.mark.parametrize("tuner_id", ["worker0", "chief", ""])
+def test_a_tuner_id_without_ip_and_port_is_refused(tuner_id):
+    # KerasTuner would run this process as its own, separate search.
+    with pytest.raises(dist.DistributedSetupError, match="silently run") as info:
+        dist.check_distributed_environment({"KERASTUNER_TUNER_ID": tuner_id})
+    message = str(info.value)
+    assert "KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT are not" in message
+    assert message.endswith(f"Received: KERASTUNER_TUNER_ID={tuner_id!r}")
+    assert isinstance(info.value, tunekit.InvalidParameterError)
+
+
+def test_a_tuner_with_a_lone_tuner_id_fails_before_touching_the_project(
+    tmp_path, clean_env
+):
+    clean_env.setenv("KERASTUNER_TUNER_ID", "worker0")
+    with pytest.raises(dist.DistributedSetupError, match="KERASTUNER_ORACLE_IP"):
+        tunekit.RandomSearch(_build, "val_accuracy", max_trials=2, directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -243,6 +264,36 @@ def test_a_worker_never_deletes_the_shared_project(tmp_path, clean_env):
     assert [hp.name for hp in worker.oracle.hyperparameters.space] == ["units"]
     with pytest.raises(AttributeError, match="read results on the chief"):
         worker.oracle.trials  # noqa: B018
+
+
+def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_env):
+    from keras_tuner.src.engine import trial as trial_module
+
+    from tunekit.tuners._session import _number_trial_for_kerastuner
+    from tunekit.tuners._trial_runner import _known_trials
+
+    chief, _ = _fingerprint_of(tmp_path)
+    for name, value in _env_of("worker0").items():
+        clean_env.setenv(name, value)
+    worker = tunekit.RandomSearch(
+        _build_like_fingerprint, "val_accuracy", max_trials=3, directory=tmp_path,
+        project_name="p", pruning="median", initial_trials=[{"units": 8}],
+        verbose=False,
+    )  # fmt: skip
+    client = worker.oracle
+    assert dist.local_trials(client) is None
+    assert dist.local_trials(chief.oracle) == {}
+    # The chief ranks pruned trials and draws the queued ones; not the client.
+    assert not hasattr(type(client), "_tunekit_ranks_pruned_last")
+    assert "get_best_trials" not in vars(client)
+    assert "_random_values" not in vars(client)
+    assert chief.oracle._tunekit_ranks_pruned_last
+    trial = trial_module.Trial(client.hyperparameters, trial_id="0")
+    _number_trial_for_kerastuner(client, trial)  # no AttributeError
+    # Finished trials come from the chief (get_best_trials), never `.trials`.
+    asked = []
+    client.get_best_trials = lambda num_trials=1: asked.append(num_trials) or []
+    assert _known_trials(client) == [] and asked
 
 
 def _build_like_fingerprint(hp):
@@ -503,13 +554,14 @@ def _completed(project: Path) -> dict[str, float | None]:
 
 @pytest.mark.slow
 def test_a_chief_and_two_workers_finish_a_search(tmp_path):
+    # Through `python -m tunekit.distributed`'s engine.
     out = io.StringIO()
     markers = tmp_path / "markers"
     markers.mkdir()
     directory = tmp_path / "runs"
     command = [
         sys.executable, str(JOB), "--directory", str(directory), "--max-trials",
-        "4", "--epochs", "2", "--epoch-sleep", "0.5", "--epoch-marker",
+        "4", "--epochs", "1", "--epoch-sleep", "0.3", "--epoch-marker",
         str(markers), "--barrier", "2",
     ]  # fmt: skip
     code = _launcher.launch(command, 2, gpus=[], stream=out, timeout=WAIT_S, grace=30)
@@ -527,28 +579,118 @@ def test_a_chief_and_two_workers_finish_a_search(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_chief_and_two_workers_started_with_the_bare_variables(processes, tmp_path):
+    # KerasTuner's documented way: three processes, three variables each.
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 4, "--epochs", 1, "--epoch-sleep", 0.3, "--barrier", 2)
+    for tuner_id in ("chief", "worker0", "worker1"):
+        processes.job(tuner_id, directory, *args, tuner_id=tuner_id, port=port)
+    for tuner_id in ("worker0", "worker1", "chief"):  # a failed worker fails fast
+        assert processes.wait(tuner_id) == 0, processes.logs()
+        assert "Traceback" not in processes.log(tuner_id), processes.logs()
+    runs0, runs1 = processes.runs("worker0"), processes.runs("worker1")
+    assert runs0 and runs1, processes.logs()  # both workers trained
+    assert len(runs0) + len(runs1) == 4  # and nothing ran twice
+    project = directory / "search"
+    assert len(_completed(project)) == 4 == len(_trials(project)), processes.logs()
+    chief = processes.log("chief")
+    assert sum("tunekit chief: trial" in line for line in chief.splitlines()) == 4
+    oracle = json.loads((project / "oracle.json").read_text())
+    assert oracle["ongoing_trials"] == {} and len(oracle["end_order"]) == 4
+
+
+@pytest.mark.slow
 def test_a_worker_killed_mid_trial_loses_nothing(processes, tmp_path):
     port = _launcher.free_port()
     directory = tmp_path / "runs"
-    args = ("--max-trials", 4, "--epochs", 2, "--epoch-sleep", 1.5, "--barrier", 2)
+    args = ("--max-trials", 4, "--epochs", 1, "--barrier", 2)
     processes.job("chief", directory, *args, tuner_id="chief", port=port)
-    processes.job("w1", directory, *args, tuner_id="w1", port=port)
-    processes.job("w2", directory, *args, tuner_id="w2", port=port)
+    # w1's first epoch lasts long enough to be killed in it; w2 keeps going.
+    processes.job("w1", directory, *args, "--epoch-sleep", 60, tuner_id="w1", port=port)
+    processes.job(
+        "w2", directory, *args, "--epoch-sleep", 0.5, tuner_id="w2", port=port
+    )
     processes.wait_until(lambda: processes.runs("w1"), "w1's first trial")
-    time.sleep(0.5)
-    processes.kill("w1")  # mid-trial: its first epoch sleeps 1.5 s
+    processes.kill("w1")  # SIGKILL in the middle of its first trial
     assert processes.wait("chief") == 0, processes.logs()
     assert processes.wait("w2", 60) == 0, processes.logs()
     project = directory / "search"
-    assert len(_completed(project)) == 4 == len(_trials(project)), processes.logs()
-    assert "worker 'w1' is gone" in processes.log("chief")
-    assert len(processes.runs("w2")) >= 3  # its own trials and w1's
+    completed = _completed(project)
+    assert len(completed) == 4 == len(_trials(project)), processes.logs()
+    chief = processes.log("chief")
+    lost = re.search(r"worker 'w1' is gone; its trial (\w+) goes back", chief)
+    assert lost, chief[-3000:]
+    assert lost.group(1) in completed  # w1's trial was run again, to the end
+    assert len(processes.runs("w1")) == 1
+    assert len(processes.runs("w2")) == 4  # its own three trials and w1's
+    assert "were not finished" not in chief
+
+
+@pytest.mark.slow
+def test_a_worker_with_another_objective_trains_nothing(processes, tmp_path):
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 2, "--epochs", 1)
+    processes.job("chief", directory, *args, tuner_id="chief", port=port)
+    processes.job(
+        "worker0", directory, *args, "--objective", "val_loss",
+        tuner_id="worker0", port=port,
+    )  # fmt: skip
+    assert processes.wait("worker0") == 1, processes.logs()
+    log = processes.log("worker0")
+    assert "tunekit.tuners._distributed.WorkerMismatchError" in log, log[-3000:]
+    assert "Worker 'worker0' was started with another configuration" in log
+    assert "objective: chief" in log and "val_loss" in log
+    assert "AttributeError" not in log
+    assert processes.runs() == []  # trained nothing
+    assert _trials(directory / "search") == {}
+    assert processes.started["chief"].poll() is None  # still serving the others
+
+
+@pytest.mark.slow
+def test_tunekit_tune_as_a_chief_and_a_worker(processes, tmp_path, make_image_folder):
+    folder = make_image_folder({"a": 6, "b": 6}, size=(8, 8), name="train")
+    port = _launcher.free_port()
+    command = [
+        sys.executable, "-m", "tunekit", "tune", str(folder), "--tuner", "random",
+        "--max-trials", "2", "--max-epochs", "1", "--image-size", "8", "8",
+        "--batch-size", "4", "--directory", str(tmp_path / "runs"),
+        "--project-name", "cli", "--no-cache",
+    ]  # fmt: skip
+    for tuner_id in ("chief", "worker0"):
+        processes.start(tuner_id, command, processes.env(tuner_id, port))
+    assert processes.wait("worker0") == 0, processes.logs()
+    assert processes.wait("chief") == 0, processes.logs()
+    worker = processes.log("worker0")
+    assert "worker 'worker0' done" in worker and "Traceback" not in worker, worker
+    assert "best trial" in processes.log("chief"), processes.logs()
+    assert len(_completed(tmp_path / "runs" / "cli")) == 2
+
+
+@pytest.mark.slow
+def test_workers_whose_trials_all_fail_end_the_search_clearly(processes, tmp_path):
+    port = _launcher.free_port()
+    directory = tmp_path / "runs"
+    args = ("--max-trials", 4, "--epochs", 1, "--fail-trials")
+    processes.job("chief", directory, *args, tuner_id="chief", port=port)
+    processes.job("worker0", directory, *args, tuner_id="worker0", port=port)
+    assert processes.wait("chief", 180) == 1, processes.logs()
+    assert processes.wait("worker0", 60) == 0, processes.logs()
+    chief = processes.log("chief")
+    assert "SearchFailedError" in chief and "3 failed" in chief, chief
+    assert "each worker printed the errors of its own trials" in chief
+    assert "fails on purpose" in processes.log("worker0")
+    trials = _trials(directory / "search")
+    assert [s for s, _ in trials.values()] == ["FAILED"] * 3, processes.logs()
+    oracle = json.loads((directory / "search" / "oracle.json").read_text())
+    assert oracle["ongoing_trials"] == {}
 
 
 def _resume_args(kind: str) -> tuple[tuple, int]:
     if kind == "hyperband":
-        return ("--tuner", "hyperband", "--max-epochs", 3, "--epoch-sleep", 1.0), 6
-    return ("--tuner", kind, "--max-trials", 4, "--epochs", 2, "--epoch-sleep", 0.7), 4
+        return ("--tuner", "hyperband", "--max-epochs", 3, "--epoch-sleep", 0.5), 6
+    return ("--tuner", kind, "--max-trials", 3, "--epochs", 2, "--epoch-sleep", 0.4), 3
 
 
 @pytest.mark.slow
@@ -559,7 +701,6 @@ def test_a_killed_search_resumes_where_it_stopped(processes, tmp_path, kind):
     project = directory / "search"
     processes.job("first", directory, *args)
     processes.wait_until(lambda: len(processes.runs()) >= 2, "the second trial")
-    time.sleep(0.3)
     processes.kill("first")  # in the middle of the second trial (mid-bracket)
     done = _completed(project)
     assert done, processes.logs()
@@ -602,7 +743,7 @@ def test_a_restarted_chief_keeps_everything_and_its_worker_goes_on(processes, tm
     port = _launcher.free_port()
     directory = tmp_path / "runs"
     project = directory / "search"
-    args = ("--max-trials", 3, "--epochs", 2, "--epoch-sleep", 2.0)
+    args = ("--max-trials", 3, "--epochs", 2, "--epoch-sleep", 0.5)
     processes.job("chief", directory, *args, tuner_id="chief", port=port)
     processes.job("w1", directory, *args, tuner_id="w1", port=port)
     processes.wait_until(lambda: len(processes.runs("w1")) >= 2, "w1's second trial")

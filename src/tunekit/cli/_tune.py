@@ -467,6 +467,8 @@ def _run(args: argparse.Namespace) -> int:
             f"search ended early: {budget.stopped_because}; the results are kept "
             "and the same command (without --overwrite) resumes it"
         )
+    if _is_distributed_worker():
+        return _worker_done(args, start)
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best_model = tuner.get_best_models(1)[0]
     refit: dict[str, int] = {}
@@ -504,6 +506,31 @@ def _run(args: argparse.Namespace) -> int:
     result["stopped_early"] = budget.stopped_because
     result["seconds"] = round(time.perf_counter() - start, 1)
     _print_result(result, args)
+    return 0
+
+
+def _is_distributed_worker() -> bool:
+    from tunekit.tuners._distributed import distributed_role
+
+    return distributed_role() == "worker"
+
+
+def _worker_done(args: argparse.Namespace, start: float) -> int:
+    """A distributed worker's end: the chief holds the results and reports them.
+
+    The chief stops serving once the search is over, so a worker must not ask
+    it for the best trial or model (the call would wait for the chief).
+    """
+    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "")
+    seconds = round(time.perf_counter() - start, 1)
+    if args.json:
+        result = {"role": "worker", "tuner_id": tuner_id, "seconds": seconds}
+        print(json.dumps(result, indent=2), file=result_stream())
+    elif not args.quiet:
+        print(
+            f"\nworker {tuner_id!r} done after {seconds} s; the chief reports the "
+            "best trial (and evaluates, refits and saves it)"
+        )
     return 0
 
 

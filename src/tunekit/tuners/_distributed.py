@@ -8,10 +8,10 @@ serves the oracle over gRPC and trains nothing; every other process (a
 keeps that mechanism and adds what it lacks:
 
 * :func:`check_distributed_environment`: the three variables are checked
-  before anything is read or written: a port without an IP (the search
-  would silently run alone), a bad port, and a tuner id that KerasTuner's
-  substring test would take for the chief (``nonchief``) are errors. Only the
-  exact id ``chief`` is the chief.
+  before anything is read or written: a port or a tuner id without an IP
+  (the search would silently run alone), a bad port, and a tuner id that
+  KerasTuner's substring test would take for the chief (``nonchief``) are
+  errors. Only the exact id ``chief`` is the chief.
 * a worker never deletes the shared project (:func:`chief_may_overwrite`:
   ``overwrite=True`` acts on the chief only), and before asking for a trial
   it compares its configuration (objective, tuner, settings, budget, search
@@ -70,6 +70,7 @@ __all__ = [
     "chief_may_overwrite",
     "distributed_role",
     "distributed_search",
+    "local_trials",
 ]
 
 CHIEF_ID = "chief"
@@ -158,8 +159,9 @@ def check_distributed_environment(
     ------
     DistributedSetupError
         When ``KERASTUNER_ORACLE_PORT`` or the IP is set without the other,
-        the port is not an integer in 1..65535, the tuner id is missing or
-        empty, or the id contains ``chief`` without being exactly ``chief``.
+        ``KERASTUNER_TUNER_ID`` is set without them, the port is not an
+        integer in 1..65535, the tuner id is missing or empty, or the id
+        contains ``chief`` without being exactly ``chief``.
 
     Examples
     --------
@@ -184,6 +186,17 @@ def check_distributed_environment(
                 f"{IP_VAR} to the chief's address (the same on the chief and "
                 f"every worker), or unset {PORT_VAR}.",
                 IP_VAR,
+                environ,
+            )
+        if ID_VAR in environ:
+            raise _setup_error(
+                f"{ID_VAR} is set but {IP_VAR} and {PORT_VAR} are not, so "
+                "KerasTuner would silently run this process as a single, "
+                "separate search instead of a chief or worker of a shared one. "
+                f"Set {IP_VAR} and {PORT_VAR} to the chief's address and port "
+                f"(the same on the chief and every worker), or unset {ID_VAR} "
+                "for a one-process search.",
+                ID_VAR,
                 environ,
             )
         return None
@@ -322,6 +335,29 @@ def check_distribution_strategy(strategy: Any, backend: str | None = None) -> No
 # --------------------------------------------------------------------------
 # Workers: the oracle client, the fingerprint check, the heartbeat
 # --------------------------------------------------------------------------
+
+
+def local_trials(oracle: Any) -> dict[str, Any] | None:
+    """The oracle's trials by id; ``None`` on a distributed worker.
+
+    A worker's ``tuner.oracle`` is a client of the chief: it has no
+    ``trials`` (nor ``end_order``, ``ongoing_trials``...), only the calls
+    ``get_space``, ``update_space``, ``create_trial``, ``update_trial``,
+    ``end_trial``, ``get_trial`` and ``get_best_trials``. Code that reads the
+    trials asks this first and, on a worker, asks the chief
+    (``get_best_trials``: its completed trials) or leaves the job to it.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from tunekit.tuners._distributed import local_trials
+    >>> local_trials(SimpleNamespace(trials={}))
+    {}
+    >>> local_trials(SimpleNamespace()) is None
+    True
+    """
+    trials = getattr(oracle, "trials", None)
+    return trials if isinstance(trials, dict) else None
 
 
 def _client_class() -> type:
@@ -614,6 +650,7 @@ class _ChiefState:
         self.project_dir = os.fspath(tuner.project_dir)
         self.timeout = _float_knob(WORKER_TIMEOUT_VAR)
         self.reported = len(self.oracle.end_order)
+        self.failure: str | None = None  # too many consecutive failed trials
 
     def restore_live_trials(self, previous: Mapping[str, str]) -> None:
         """After a chief restart: trials still running on live workers stay theirs."""
@@ -661,6 +698,46 @@ class _ChiefState:
             if trial is not None and trial.status == "COMPLETED" and trial_id in queue:
                 queue.remove(trial_id)
 
+    def fail(self, trial_id: str, error: RuntimeError) -> None:
+        """The oracle's consecutive-failure limit was reached ending ``trial_id``.
+
+        KerasTuner's ``end_trial`` raised before it saved the trial and
+        released the oracle's lock: save both, drop the trial from the running
+        ones, and stop the search (every worker's next request gets "stop").
+        """
+        from keras_tuner.src.engine import oracle as oracle_module
+
+        oracle = self.oracle
+        if oracle_module.THREADS.get(oracle) == threading.current_thread().name:
+            oracle_module.THREADS[oracle] = None
+            oracle_module.LOCKS[oracle].release()
+        with _oracle_lock(oracle):
+            trial = oracle.trials.get(trial_id)
+            if trial is not None:
+                oracle._save_trial(trial)
+            for tuner_id, running in list(oracle.ongoing_trials.items()):
+                if running.trial_id == trial_id:
+                    oracle.ongoing_trials.pop(tuner_id)
+            oracle.save()
+        if self.failure is None:
+            first = str(error).strip().splitlines()[0]
+            self.failure = (
+                f"{first} The trials failed on the workers, and KerasTuner does "
+                "not send a trial's error to the chief: each worker printed the "
+                "errors of its own trials."
+            )
+            _say(f"stopping the search: {first}")
+
+    def stop_worker(self, tuner_id: str) -> Any:
+        """A "stop" answer to ``tuner_id``'s request for a trial."""
+        from keras_tuner.src.engine import trial as trial_module
+
+        with _oracle_lock(self.oracle):
+            self.oracle.tuner_ids.discard(tuner_id)
+            return trial_module.Trial(
+                self.oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+            )
+
     def report_ended(self) -> None:
         order = list(self.oracle.end_order)
         for trial_id in order[self.reported :]:
@@ -677,6 +754,7 @@ class _ChiefState:
 
 
 def _servicer(oracle: Any, state: _ChiefState) -> Any:
+    from keras_tuner.src import protos
     from keras_tuner.src.distribute import oracle_chief
 
     class TunekitServicer(oracle_chief.OracleServicer):
@@ -684,10 +762,20 @@ def _servicer(oracle: Any, state: _ChiefState) -> Any:
 
         def CreateTrial(self, request: Any, context: Any) -> Any:
             state.requeue_lost_workers()
-            return super().CreateTrial(request, context)
+            if state.failure is None:
+                return super().CreateTrial(request, context)
+            self.stop_triggered = True
+            trial = state.stop_worker(request.tuner_id)
+            return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
         def EndTrial(self, request: Any, context: Any) -> Any:
-            response = super().EndTrial(request, context)
+            try:
+                response = super().EndTrial(request, context)
+            except RuntimeError as error:
+                if "consecutive failures" not in str(error):
+                    raise
+                state.fail(request.trial.trial_id, error)
+                return protos.get_service().EndTrialResponse()
             state.forget_rerun(request.trial.trial_id)
             # KerasTuner saves the oracle before it drops the trial from the
             # running ones: saved as is, a restart would run it again.
@@ -719,6 +807,10 @@ def serve_chief(tuner: Any, setup: DistributedSetup | None = None) -> None:
     DistributedSetupError
         When the port cannot be bound (another chief, or another program,
         uses it).
+    RuntimeError
+        KerasTuner's "consecutive failures" error, once the workers' trials
+        reached ``max_consecutive_failed_trials`` (every worker was told to
+        stop first); ``search()`` turns it into ``SearchFailedError``.
     """
     from concurrent import futures
 
@@ -762,6 +854,8 @@ def serve_chief(tuner: Any, setup: DistributedSetup | None = None) -> None:
         server.stop(grace=1).wait(5)
         state.report_ended()
         tuner.oracle.save()
+    if state.failure is not None:
+        raise RuntimeError(state.failure)  # search() raises SearchFailedError
     waiting = list(tuner.oracle._retry_queue)
     if waiting:
         print(

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tunekit._validation import did_you_mean, invalid_parameter
+from tunekit.tuners._distributed import local_trials
 
 __all__ = ["check_initial_trials", "install_initial_trials", "queued_values"]
 
@@ -174,4 +175,6 @@ def install_initial_trials(tuner: Any, entries: list[Any]) -> None:
             "random initial points)",
             "Raise `num_initial_points` or queue fewer trials.",
         )
+    if local_trials(oracle) is None:
+        return  # a distributed worker: the chief's oracle draws the trials
     oracle._random_values = _QueuedFirst(oracle, queue)

@@ -33,6 +33,7 @@ import numpy as np
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import check_positive_int, invalid_parameter, received
+from tunekit.tuners._distributed import local_trials
 
 __all__ = ["MedianPruning", "Pruning", "PruningHistory", "is_pruned"]
 
@@ -308,6 +309,8 @@ def rank_pruned_last(oracle: Any) -> None:
     """
     if getattr(oracle, "_tunekit_ranks_pruned_last", False):
         return
+    if local_trials(oracle) is None:
+        return  # a distributed worker: the chief's oracle ranks its trials
     original = oracle.get_best_trials
 
     def get_best_trials(num_trials: int = 1) -> list[Any]:

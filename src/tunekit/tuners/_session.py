@@ -29,6 +29,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from tunekit.tuners._distributed import local_trials
 from tunekit.tuners._progress import SearchProgress, interrupted_line
 from tunekit.tuners._project_lock import ProjectLock
 
@@ -73,6 +74,9 @@ def _number_trial_for_kerastuner(oracle: Any, trial: Any) -> None:
     ``oracle.json``) only when it prints; tunekit silences it, so number the
     trial here as it would have.
     """
+    trials = local_trials(oracle)
+    if trials is None:  # a distributed worker: the chief's oracle displays
+        return
     display = getattr(oracle, "_display", None)
     numbers = getattr(display, "trial_number", None)
     if not isinstance(numbers, dict) or trial.trial_id in numbers:
@@ -81,7 +85,7 @@ def _number_trial_for_kerastuner(oracle: Any, trial: Any) -> None:
     display.trial_start[trial.trial_id] = now
     if display.search_start is None:
         display.search_start = now
-    numbers[trial.trial_id] = len(oracle.trials)
+    numbers[trial.trial_id] = len(trials)
 
 
 def _accepts_verbose(function: Any) -> bool:
@@ -180,7 +184,8 @@ class SearchSession:
 
     def _quiet_kerastuner(self) -> None:
         oracle = self.tuner.oracle
-        if hasattr(type(oracle), "verbose") or hasattr(oracle, "_display"):
+        local = local_trials(oracle) is not None  # a worker's client displays nothing
+        if local and (hasattr(type(oracle), "verbose") or hasattr(oracle, "_display")):
             try:
                 self._oracle_verbose = oracle.verbose
                 oracle.verbose = 0  # KerasTuner's Display: no table, no clearing

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunekit.tuners._cross_validation import CrossValidationPlan, plan_cross_validation
+from tunekit.tuners._distributed import local_trials
 from tunekit.tuners._fit_hyperparameters import (
     check_fit_hyperparameters,
     check_hyperband_epochs,
@@ -173,7 +174,7 @@ def _check_same_validation(tuner: Any, plan: SearchPlan) -> None:
     from tunekit._errors import StaleProjectError
 
     wanted = None if plan.cv is None else plan.cv.describe()
-    for trial in list(tuner.oracle.trials.values()):
+    for trial in _known_trials(tuner.oracle):
         record = load_record(tuner, str(trial.trial_id))
         if record is None or record.cv == wanted:
             continue
@@ -254,10 +255,10 @@ def _split_xy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
     return x, y
 
 
-def _finished_trials(oracle: Any) -> list[Any]:
-    """The oracle's trials; a distributed worker asks the chief for finished ones."""
-    trials = getattr(oracle, "trials", None)
-    if isinstance(trials, dict):
+def _known_trials(oracle: Any) -> list[Any]:
+    """The oracle's trials; a distributed worker asks the chief for completed ones."""
+    trials = local_trials(oracle)
+    if trials is not None:
         return list(trials.values())
     return list(oracle.get_best_trials(num_trials=1_000_000))
 
@@ -267,7 +268,7 @@ def _earlier_history(
 ) -> dict[str, dict[int, float]]:
     """Objectives per epoch of the completed, unpruned trials (for pruning)."""
     found = {}
-    for other in _finished_trials(tuner.oracle):
+    for other in _known_trials(tuner.oracle):
         if other.trial_id == trial_id or other.status != "COMPLETED":
             continue
         if is_pruned(other):

@@ -69,6 +69,7 @@ from tunekit.tuners._distributed import (
     check_distribution_strategy,
     chief_may_overwrite,
     distributed_search,
+    local_trials,
     serve_chief,
 )
 from tunekit.tuners._objective import (
@@ -1710,7 +1711,9 @@ def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> No
 
 
 def _failures(tuner: Any) -> list[Any]:
-    trials = tuner.oracle.trials
+    trials = local_trials(tuner.oracle)
+    if trials is None:  # a distributed worker: the chief holds the trials
+        return []
     ordered = [trials[i] for i in tuner.oracle.end_order if i in trials]
     ordered += [t for t in trials.values() if t not in ordered]
     return [t for t in ordered if t.status in ("FAILED", "INVALID")]
@@ -1719,12 +1722,20 @@ def _failures(tuner: Any) -> list[Any]:
 def _search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
     failures = _failures(tuner)
     first = failures[0].message if failures and failures[0].message else detail
-    completed = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
-    message = (
-        f"The search ended with {completed} completed trial(s) out of "
-        f"{len(tuner.oracle.trials)}; {len(failures)} failed. "
-        "The first failure was:\n" + (first or "(no message recorded)").strip()
-    )
+    trials = local_trials(tuner.oracle)
+    if trials is None:  # a distributed worker: the chief holds the trials
+        message = (
+            "The search stopped after too many consecutive failed trials (the "
+            "chief's count). The first failure was:\n"
+            + (first or "(no message recorded)").strip()
+        )
+    else:
+        completed = sum(t.status == "COMPLETED" for t in trials.values())
+        message = (
+            f"The search ended with {completed} completed trial(s) out of "
+            f"{len(trials)}; {len(failures)} failed. The first failure "
+            "was:\n" + (first or "(no message recorded)").strip()
+        )
     error = SearchFailedError(message)
     error.first_failure = first  # type: ignore[attr-defined]
     error.failed_trials = [t.trial_id for t in failures]  # type: ignore[attr-defined]
@@ -1732,7 +1743,7 @@ def _search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
 
 
 def _raise_if_nothing_completed(tuner: Any) -> None:
-    trials = getattr(tuner.oracle, "trials", None)
+    trials = local_trials(tuner.oracle)
     if trials is None:  # a distributed worker: the chief holds the trials
         return
     from keras_tuner.src.distribute import utils as dist_utils
