@@ -644,6 +644,7 @@ def _model_from_bytes(data: bytes) -> Any:
 
 
 def floatx() -> str:
+    """Keras' float type, the dtype inputs and targets are given in."""
     import keras
 
     return keras.config.floatx()

@@ -155,5 +155,6 @@ def defines_call(cls: type) -> bool:
 
 
 def describe(build_fn: Any) -> str:
+    """The build function's name, for error messages."""
     name = getattr(build_fn, "__qualname__", None) or type(build_fn).__name__
     return f"{name!s}"

@@ -143,6 +143,7 @@ class _Shown(str):
 
 
 def shown(value: Any) -> Any:
+    """``value`` for a ``Received: ...`` line: an array by its type and shape."""
     shape = getattr(value, "shape", None)
     if shape is not None:
         return _Shown(f"<{type(value).__name__} of shape {tuple(shape)}>")
@@ -167,11 +168,13 @@ def check_call_names(
 
 
 def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
+    """``(X_val, y_val, sample_weight_val)``, the weights None when not given."""
     parts = [*validation_data, None]
     return parts[0], parts[1], parts[2]
 
 
 def check_same_length(X_val: np.ndarray, y_val: Any) -> None:
+    """Raise when ``validation_data`` has not one label per input."""
     if len(X_val) != len(y_val):
         raise InvalidParameterError(
             f"`validation_data` has {len(X_val)} inputs but {len(y_val)} labels. "

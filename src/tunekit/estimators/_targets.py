@@ -76,6 +76,7 @@ def _from_logits(loss: Any) -> bool:
 
 
 def single_loss(model: Any) -> Any:
+    """The model's compiled loss, unwrapped when it is the only one."""
     loss = getattr(model, "loss", None)
     if isinstance(loss, Mapping):
         values = list(loss.values())
@@ -113,6 +114,7 @@ class TargetEncoding:
 
 
 def classifier_encoding(loss: Any, units: int, n_classes: int) -> TargetEncoding:
+    """The encoding ``loss`` and a head of ``units`` need, or a clear error."""
     name = _loss_name(loss)
     logits = _from_logits(loss)
     if units == 1:
@@ -139,6 +141,7 @@ def classifier_encoding(loss: Any, units: int, n_classes: int) -> TargetEncoding
 
 
 def encode_classes(indices: np.ndarray, encoding: TargetEncoding, k: int) -> Any:
+    """Class indices as the targets ``encoding`` describes (``k`` classes)."""
     if encoding.kind == "binary":
         return indices.astype("float32").reshape(-1, 1)
     if encoding.kind == "one_hot":
@@ -147,6 +150,7 @@ def encode_classes(indices: np.ndarray, encoding: TargetEncoding, k: int) -> Any
 
 
 def class_probabilities(raw: np.ndarray, encoding: TargetEncoding) -> np.ndarray:
+    """Rows of class probabilities from the model's raw outputs."""
     raw = np.asarray(raw, dtype=np.float64)
     if raw.ndim == 1:
         raw = raw.reshape(-1, 1)
