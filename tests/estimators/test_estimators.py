@@ -485,6 +485,23 @@ def test_pickle_round_trip_predicts_identically(flat_digits):
     assert restored.get_params()["units"] == 16
 
 
+def test_a_classifier_pickled_before_the_module_split_still_loads(flat_digits):
+    """Pickles name classes by module path: the estimator's stays the same, and
+    the target encoding's old path (``_estimators._TargetEncoding``) resolves."""
+    X, y = flat_digits
+    est = KerasClassifier(create_model, units=16, epochs=1, random_state=0)
+    est.fit(X[:300], y[:300])
+    data = pickle.dumps(est, protocol=2)  # protocol 2 spells paths out as text
+    assert b"ctunekit.estimators._estimators\nKerasClassifier\n" in data
+    moved = b"ctunekit.estimators._targets\nTargetEncoding\n"
+    assert moved in data
+    before = data.replace(moved, b"ctunekit.estimators._estimators\n_TargetEncoding\n")
+    restored = pickle.loads(before)
+    np.testing.assert_array_equal(
+        restored.predict_proba(X[300:]), est.predict_proba(X[300:])
+    )
+
+
 def test_regressor_multi_output(flat_digits):
     X, _ = flat_digits
     targets = np.column_stack([X[:, :8].sum(axis=1), X[:, 8:16].mean(axis=1)])
