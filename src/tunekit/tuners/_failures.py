@@ -7,6 +7,8 @@ from typing import Any
 from tunekit._errors import SearchFailedError
 from tunekit.tuners._distributed import local_trials
 
+__all__ = ["raise_if_nothing_completed", "search_failed"]
+
 
 def _failures(tuner: Any) -> list[Any]:
     trials = local_trials(tuner.oracle)
@@ -17,7 +19,8 @@ def _failures(tuner: Any) -> list[Any]:
     return [t for t in ordered if t.status in ("FAILED", "INVALID")]
 
 
-def _search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
+def search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
+    """A SearchFailedError naming the failed trials and the first failure."""
     failures = _failures(tuner)
     first = failures[0].message if failures and failures[0].message else detail
     trials = local_trials(tuner.oracle)
@@ -40,7 +43,8 @@ def _search_failed(tuner: Any, detail: str = "") -> SearchFailedError:
     return error
 
 
-def _raise_if_nothing_completed(tuner: Any) -> None:
+def raise_if_nothing_completed(tuner: Any) -> None:
+    """Raise SearchFailedError when no trial of this process completed."""
     trials = local_trials(tuner.oracle)
     if trials is None:  # a distributed worker: the chief holds the trials
         return
@@ -50,4 +54,4 @@ def _raise_if_nothing_completed(tuner: Any) -> None:
         return
     if any(t.status == "COMPLETED" for t in trials.values()):
         return
-    raise _search_failed(tuner)
+    raise search_failed(tuner)

@@ -23,6 +23,15 @@ from tunekit.tuners._project_files import check_project_files, unwritable_projec
 if TYPE_CHECKING:
     from tunekit.tuners._tuners import _Config
 
+__all__ = [
+    "check_existing_project",
+    "project_fingerprint",
+    "report_resume",
+    "warn_budget",
+    "write_fingerprint",
+]
+
+
 FINGERPRINT_FILE = "tunekit.json"
 _FINGERPRINT_VERSION = 1
 
@@ -46,7 +55,8 @@ def _objective_signature(objective: Any) -> list[list[str]]:
     return sorted([o.name, o.direction] for o in objective_list(objective))
 
 
-def _fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
+def project_fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
+    """The tuner's configuration and search space, as written to ``tunekit.json``."""
     fingerprint = {
         "version": _FINGERPRINT_VERSION,
         "tuner": config.kind,
@@ -186,7 +196,7 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return found
 
 
-def _check_existing_project(tuner: Any, config: _Config) -> None:
+def check_existing_project(tuner: Any, config: _Config) -> None:
     """Refuse a stale project before KerasTuner reloads it. Deletes nothing."""
     project_dir = tuner.project_dir
     check_project_files(project_dir)  # a truncated file: say which, not JSONDecodeError
@@ -223,7 +233,8 @@ def _remaining(tuner: Any, config: _Config) -> tuple[int, int | None]:
     return done, None if remaining is None else max(remaining, 0)
 
 
-def _report_resume(tuner: Any, config: _Config) -> None:
+def report_resume(tuner: Any, config: _Config) -> None:
+    """Say how many trials a resumed project has run and how many remain."""
     started, remaining = _remaining(tuner, config)
     statuses = [t.status for t in tuner.oracle.trials.values()]
     completed = statuses.count("COMPLETED")
@@ -251,7 +262,7 @@ def _report_resume(tuner: Any, config: _Config) -> None:
         )
 
 
-def _write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
+def write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
     """Write ``tunekit.json`` when its content changes (atomically).
 
     A finished project on a read-only share opens for reading, so at
@@ -287,7 +298,8 @@ def _say(config: _Config, message: str) -> None:
         print(message)
 
 
-def _warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
+def warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
+    """Warn about a budget that defeats itself (too few trials for its checks)."""
     limit = kwargs.get("max_consecutive_failed_trials", _DEFAULT_FAILURE_LIMIT)
     trials = config.budget.get("max_trials")
     if config.schedule is not None:

@@ -47,6 +47,18 @@ from tunekit.tuners._trial_records import load_record
 if TYPE_CHECKING:
     from tunekit.tuners._tuners import _Config
 
+__all__ = [
+    "check_directory",
+    "check_hypermodel",
+    "check_kwargs",
+    "check_search",
+    "check_seed",
+    "project_path",
+    "split_search_arguments",
+    "uncopyable_callbacks",
+]
+
+
 # search() arguments that stay with a refit (the data-dependent ones do not).
 _REFIT_KWARGS = ("batch_size", "shuffle", "class_weight", "verbose")
 
@@ -75,7 +87,8 @@ _TUNER_KWARGS = frozenset(
 )
 
 
-def _uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallbackError:
+def uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallbackError:
+    """The error for callbacks KerasTuner could not deep-copy, naming the culprit."""
     culprit = callbacks
     for callback in callbacks if isinstance(callbacks, (list, tuple)) else ():
         try:
@@ -98,7 +111,8 @@ def _uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallbac
 # --------------------------------------------------------------------------
 
 
-def _check_hypermodel(hypermodel: Any) -> None:
+def check_hypermodel(hypermodel: Any) -> None:
+    """Refuse a hypermodel that is neither a function of ``hp`` nor a HyperModel."""
     import keras
 
     if hypermodel is None or isinstance(hypermodel, keras_tuner.HyperModel):
@@ -121,13 +135,14 @@ def _check_hypermodel(hypermodel: Any) -> None:
         )
 
 
-def _project_dir(directory: Any, project_name: Any) -> str:
+def project_path(directory: Any, project_name: Any) -> str:
     """The project folder KerasTuner will use (its defaults included)."""
     base = "." if directory is None else os.fspath(directory)
     return os.path.join(base or ".", str(project_name or "untitled_project"))
 
 
-def _check_directory(directory: Any, project_name: Any) -> None:
+def check_directory(directory: Any, project_name: Any) -> None:
+    """Refuse a ``directory``/``project_name`` KerasTuner could not use."""
     if directory is None:
         return
     try:
@@ -150,7 +165,8 @@ def _check_directory(directory: Any, project_name: Any) -> None:
         )
 
 
-def _check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
+def check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
+    """Refuse keyword arguments KerasTuner's tuners and oracles do not take."""
     unknown = sorted(set(kwargs) - _TUNER_KWARGS)
     if not unknown:
         return
@@ -170,7 +186,8 @@ def _check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
     )
 
 
-def _check_seed(seed: Any) -> None:
+def check_seed(seed: Any) -> None:
+    """Refuse a ``seed`` that is not None or an integer."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise invalid_parameter("seed", seed, "an integer or None")
 
@@ -253,7 +270,7 @@ def _check_callbacks_copyable(callbacks: Any) -> list[Any]:
     try:
         copy.deepcopy(list(callbacks))
     except Exception as error:
-        raise _uncopyable_callbacks(callbacks, error) from error
+        raise uncopyable_callbacks(callbacks, error) from error
     return list(callbacks)
 
 

@@ -61,30 +61,30 @@ from tunekit.tuners._distributed import (
     distributed_search,
     serve_chief,
 )
-from tunekit.tuners._failures import _raise_if_nothing_completed, _search_failed
-from tunekit.tuners._fingerprint import (
-    _check_existing_project,
-    _fingerprint,
-    _report_resume,
-    _warn_budget,
-    _write_fingerprint,
+from tunekit.tuners._failures import (
+    raise_if_nothing_completed as _raise_if_nothing_completed,
 )
+from tunekit.tuners._failures import search_failed as _search_failed
+from tunekit.tuners._fingerprint import check_existing_project
+from tunekit.tuners._fingerprint import project_fingerprint as _fingerprint
+from tunekit.tuners._fingerprint import report_resume as _report_resume
+from tunekit.tuners._fingerprint import warn_budget as _warn_budget
+from tunekit.tuners._fingerprint import write_fingerprint as _write_fingerprint
 from tunekit.tuners._fit_args import default_run_trial
 from tunekit.tuners._fit_args import fit_arguments as _fit_arguments
 from tunekit.tuners._fit_args import uses_default_run_trial as _uses_default_run_trial
 from tunekit.tuners._objective import (
     validate_objective,
 )
-from tunekit.tuners._preflight import (
-    _check_directory,
-    _check_hypermodel,
-    _check_kwargs,
-    _check_seed,
-    _project_dir,
-    _uncopyable_callbacks,
-    check_search,
-    split_search_arguments,
-)
+
+# The mixin and the factories call these by their former private names.
+from tunekit.tuners._preflight import check_directory as _check_directory
+from tunekit.tuners._preflight import check_hypermodel as _check_hypermodel
+from tunekit.tuners._preflight import check_kwargs as _check_kwargs
+from tunekit.tuners._preflight import check_search, split_search_arguments
+from tunekit.tuners._preflight import check_seed as _check_seed
+from tunekit.tuners._preflight import project_path as _project_dir
+from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callbacks
 from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
 from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
@@ -730,7 +730,7 @@ def _tuner_class(kind: str) -> type:
 
 def _guard_existing_project(tuner: Any, config: _Config) -> None:
     """Refuse a differently configured project, then let KerasTuner reload it."""
-    _check_existing_project(tuner, config)
+    check_existing_project(tuner, config)
     tuner._tunekit_deferring_reload = False
     super(_TunekitMixin, tuner).reload()
     if config.kind == "hyperband":
