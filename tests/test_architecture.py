@@ -62,22 +62,14 @@ def test_every_public_name_comes_from_an_area_module():
 
     for name, module in tunekit._LAZY_EXPORTS.items():
         parts = module.split(".")
+        if module == "tunekit._errors":  # errors that import KerasTuner
+            continue
         assert parts[1] in AREAS and parts[-1].startswith("_"), (name, module)
 
 
 # --------------------------------------------------------------------------
 # no import cycles, lazy (function-level) imports included
 # --------------------------------------------------------------------------
-# Cycles that are known and scheduled for removal. Each entry is one cycle,
-# in import order; the test below fails if a listed cycle no longer exists, so
-# the list cannot go stale: delete the entry when the cycle is removed.
-KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
-    # (c) of the architecture review: the runner's cv-aware check_search calls
-    # back into the tuners' private _check_search / _fit_arguments, and the
-    # tuners call _refit, which reads the runner's data-size helpers. To be
-    # removed by moving those helpers into leaves (_preflight, _fit_args).
-    ("tunekit.tuners._refit", "tunekit.tuners._trial_runner", "tunekit.tuners._tuners"),
-)
 
 
 def _module_name(path: Path) -> str:
@@ -221,24 +213,75 @@ def test_import_graph_resolves_lazy_and_submodule_imports():
     assert "tunekit._errors" in graph["tunekit"]
 
 
-def test_no_import_cycles_except_the_known_ones():
+def test_no_import_cycles():
     graph = _import_graph()
-    known = {frozenset(cycle) for cycle in KNOWN_CYCLES}
-    new = [c for c in _cycles(graph) if frozenset(c) not in known]
+    cycles = _cycles(graph)
     shown = [
         f"{' -> '.join(_one_cycle(graph, c))} (modules in this cycle: {sorted(c)})"
-        for c in new
+        for c in cycles
     ]
-    assert not new, "import cycles (imports inside functions count):\n" + "\n".join(
-        shown
+    assert not cycles, "import cycles (imports inside functions count):\n" + (
+        "\n".join(shown)
     )
 
 
-@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=" -> ".join)
-def test_every_known_cycle_still_exists(cycle):
-    graph = _import_graph()
-    for module, imported in zip(cycle, (*cycle[1:], cycle[0])):
-        assert imported in graph[module], (
-            f"{module} no longer imports {imported}: the cycle is gone, delete it "
-            "from KNOWN_CYCLES in tests/test_architecture.py"
-        )
+def test_cycle_finder_sees_a_cycle_through_a_lazy_import():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [{"a", "b", "c"}]
+    assert _one_cycle(graph, {"a", "b", "c"}) == ["a", "b", "c", "a"]
+
+
+# --------------------------------------------------------------------------
+# every exception lives in tunekit._errors and is public
+# --------------------------------------------------------------------------
+def _exception_classes() -> dict[str, str]:
+    """``{class name: module}`` of every class in src/tunekit deriving (by name,
+    transitively) from an ``Exception``/``*Error`` class, read from the source."""
+    bases: dict[str, tuple[str, list[str]]] = {}
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                names = [
+                    getattr(b, "id", None) or getattr(b, "attr", "") for b in node.bases
+                ]
+                bases[node.name] = (_module_name(path), names)
+
+    def is_exception(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name in seen:
+            return False
+        if name not in bases:  # a builtin or third-party class
+            return name in ("Exception", "BaseException") or name.endswith("Error")
+        return any(is_exception(b, seen | {name}) for b in bases[name][1])
+
+    return {
+        name: module
+        for name, (module, parents) in bases.items()
+        if any(is_exception(b) for b in parents)
+    }
+
+
+# Internal control-flow signals, never raised to a caller.
+_PRIVATE_SIGNALS = {"_BrokenEntry"}
+
+
+def test_every_exception_is_defined_in_errors_and_exported():
+    import tunekit
+
+    found = _exception_classes()
+    assert "TunekitError" in found and "StaleProjectError" in found
+    elsewhere = {
+        name: module
+        for name, module in found.items()
+        if module != "tunekit._errors" and name not in _PRIVATE_SIGNALS
+    }
+    assert not elsewhere, f"exception classes outside tunekit._errors: {elsewhere}"
+    tree = ast.parse((PACKAGE / "_errors.py").read_text())
+    built = next(
+        [key.value for key in node.value.keys]
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and getattr(node.target, "id", "") == "_FATAL_ERRORS"
+    )
+    public = (set(found) - _PRIVATE_SIGNALS) | set(built)
+    missing = sorted(public - set(tunekit.__all__))
+    assert not missing, f"exceptions not exported from tunekit: {missing}"

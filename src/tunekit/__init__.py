@@ -19,7 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from tunekit._errors import (
+    BatchIndexError,
+    ChiefUnreachableError,
     CorruptProjectError,
+    DistributedSetupError,
     ImageDirectoryError,
     InvalidParameterError,
     LabelMismatchError,
@@ -29,6 +32,7 @@ from tunekit._errors import (
     StaleProjectError,
     TunekitError,
     UnwritablePathError,
+    WorkerMismatchError,
 )
 
 __version__ = "0.1.0"
@@ -36,6 +40,10 @@ __version__ = "0.1.0"
 # Public name -> private module that defines it. Loaded on first access so that
 # `import tunekit` never imports Keras or TensorFlow.
 _LAZY_EXPORTS: dict[str, str] = {
+    # errors that are also KerasTuner's fatal errors (they import KerasTuner)
+    "HypermodelBuildError": "tunekit._errors",
+    "MissingObjectiveError": "tunekit._errors",
+    "UncopyableCallbackError": "tunekit._errors",
     # hypermodels
     "build_cnn_hypermodel": "tunekit.hypermodels._cnn",
     "CNNHyperModel": "tunekit.hypermodels._cnn",
@@ -81,7 +89,10 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BatchIndexError",
+    "ChiefUnreachableError",
     "CorruptProjectError",
+    "DistributedSetupError",
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
@@ -91,6 +102,7 @@ __all__ = [
     "StaleProjectError",
     "TunekitError",
     "UnwritablePathError",
+    "WorkerMismatchError",
     "__version__",
     *sorted(_LAZY_EXPORTS),
 ]

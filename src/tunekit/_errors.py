@@ -8,17 +8,27 @@ already catch (``ValueError``, ``TypeError``, ``RuntimeError``), so existing
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 __all__ = [
+    "BatchIndexError",
+    "ChiefUnreachableError",
     "CorruptProjectError",
+    "DistributedSetupError",
+    "HypermodelBuildError",  # noqa: F822 (built on first access, see __getattr__)
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
+    "MissingObjectiveError",  # noqa: F822 (built on first access, see __getattr__)
     "ObjectiveError",
     "ProjectLockedError",
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",
+    "UncopyableCallbackError",  # noqa: F822 (built on first access, see __getattr__)
     "UnwritablePathError",
+    "WorkerMismatchError",
 ]
 
 
@@ -163,3 +173,129 @@ class UnwritablePathError(TunekitError, OSError):
     >>> issubclass(tunekit.UnwritablePathError, OSError)
     True
     """
+
+
+class BatchIndexError(TunekitError, IndexError, ValueError):
+    """A batch index outside ``range(len(iterator))``.
+
+    An ``IndexError`` (Python's protocol) and a ``ValueError`` (what Keras 2's
+    iterators raised), so code catching either keeps working.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.BatchIndexError, (IndexError, ValueError))
+    True
+    """
+
+
+class DistributedSetupError(InvalidParameterError):
+    """The ``KERASTUNER_*`` variables or ``distribution_strategy`` are unusable.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.DistributedSetupError, tunekit.InvalidParameterError)
+    True
+    """
+
+
+class WorkerMismatchError(StaleProjectError):
+    """A worker was started with another configuration than its chief.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.WorkerMismatchError, tunekit.StaleProjectError)
+    True
+    """
+
+
+class ChiefUnreachableError(TunekitError, RuntimeError):
+    """A worker lost (or never reached) its chief.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.ChiefUnreachableError, RuntimeError)
+    True
+    """
+
+
+# --------------------------------------------------------------------------
+# Errors that are also KerasTuner's fatal errors
+# --------------------------------------------------------------------------
+# KerasTuner stops a search at once on a ``keras_tuner.errors.FatalError``
+# raised inside a trial, and retries or skips the trial on any other error.
+# These errors must stop the search, so they derive from KerasTuner's
+# ``FatalTypeError``/``FatalValueError``. Importing KerasTuner imports Keras, so
+# they are built on first access (module ``__getattr__``) and cached here:
+# ``import tunekit._errors`` stays light.
+_FATAL_ERRORS: dict[str, tuple[type, str, str]] = {
+    "UncopyableCallbackError": (
+        InvalidParameterError,
+        "FatalValueError",
+        """A search callback cannot be deep-copied.
+
+    Also KerasTuner's ``FatalValueError``, which KerasTuner raises there, so
+    the search stops at once instead of failing trial after trial.
+
+    Examples
+    --------
+    >>> import keras_tuner, tunekit
+    >>> issubclass(tunekit.UncopyableCallbackError,
+    ...            (tunekit.InvalidParameterError, keras_tuner.errors.FatalError))
+    True
+    """,
+    ),
+    "HypermodelBuildError": (
+        InvalidParameterError,
+        "FatalTypeError",
+        """The hypermodel did not return a Keras model.
+
+    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+
+    Examples
+    --------
+    >>> import keras_tuner, tunekit
+    >>> issubclass(tunekit.HypermodelBuildError, keras_tuner.errors.FatalTypeError)
+    True
+    """,
+    ),
+    "MissingObjectiveError": (
+        ObjectiveError,
+        "FatalTypeError",
+        """``objective=None`` with a fit that returns a History, not a float.
+
+    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+
+    Examples
+    --------
+    >>> import keras_tuner, tunekit
+    >>> issubclass(tunekit.MissingObjectiveError,
+    ...            (tunekit.ObjectiveError, keras_tuner.errors.FatalTypeError))
+    True
+    """,
+    ),
+}
+_FATAL_LOCK = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    spec = _FATAL_ERRORS.get(name)
+    if spec is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _FATAL_LOCK:  # one class per name, even with threads
+        if name not in globals():
+            import keras_tuner.errors
+
+            base, fatal, doc = spec
+            namespace = {"__doc__": doc, "__module__": __name__, "__qualname__": name}
+            globals()[name] = type(
+                name, (base, getattr(keras_tuner.errors, fatal)), namespace
+            )
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

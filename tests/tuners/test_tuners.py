@@ -407,7 +407,7 @@ def test_model_and_labels_disagree(tmp_path, flat):
 
 
 def test_early_stopping_patience_against_hyperband_rounds(tmp_path):
-    from tunekit.tuners._tuners import _check_patience
+    from tunekit.tuners._preflight import _check_patience
 
     schedule = tunekit.hyperband_schedule(27, 3)  # first round: 1 epoch
     with pytest.warns(UserWarning, match="can never stop"):

@@ -22,21 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._errors import TunekitError
+from tunekit._errors import BatchIndexError
 from tunekit._seeding import derived_seed
 from tunekit._validation import invalid_parameter
 from tunekit.data._augmentation import array_to_img
 from tunekit.data._directory import IMAGE_EXTENSIONS
 
 __all__ = ["BatchIndexError", "Iterator", "check_seed", "save_batch"]
-
-
-class BatchIndexError(TunekitError, IndexError, ValueError):
-    """A batch index outside ``range(len(iterator))``.
-
-    An ``IndexError`` (Python's protocol) and a ``ValueError`` (what Keras 2's
-    iterators raised), so code catching either keeps working.
-    """
 
 
 def _py_dataset_base() -> type:

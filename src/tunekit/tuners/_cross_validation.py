@@ -34,7 +34,7 @@ import numpy as np
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 
-__all__ = ["CrossValidationPlan", "plan_cross_validation"]
+__all__ = ["CrossValidationPlan", "is_in_memory", "plan_cross_validation"]
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _leaves(data: Any) -> list[Any]:
     return [data]
 
 
-def _is_in_memory(data: Any) -> bool:
+def is_in_memory(data: Any) -> bool:
+    """True when ``data`` is arrays, frames, tensors or lists (not a stream)."""
     if data is None:
         return True
     for leaf in _leaves(data):
@@ -144,7 +145,7 @@ def _check_inputs(arguments: Mapping[str, Any], kind: str) -> int:
     x, y = arguments.get("x"), arguments.get("y")
     if x is None:
         raise invalid_parameter("x", None, "the training inputs when `cv=` is used")
-    if not _is_in_memory(x) or not _is_in_memory(y):
+    if not is_in_memory(x) or not is_in_memory(y):
         raise InvalidParameterError(
             "`cv=` needs in-memory arrays (NumPy arrays, tensors, DataFrames, or "
             "dicts/lists of them) that can be indexed by fold; generators, "

@@ -55,7 +55,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tunekit._errors import InvalidParameterError, StaleProjectError, TunekitError
+from tunekit._errors import (
+    ChiefUnreachableError,
+    DistributedSetupError,
+    WorkerMismatchError,
+)
 from tunekit._validation import received
 
 __all__ = [
@@ -85,18 +89,6 @@ FINGERPRINT_FILE = "tunekit.json"
 
 _DEFAULTS = {ORACLE_TIMEOUT_VAR: 3600.0, WORKER_TIMEOUT_VAR: 600.0, HEARTBEAT_VAR: 5.0}
 _POLL_S = 0.5  # the chief's loop (KerasTuner's: 1 s, then 20 s)
-
-
-class DistributedSetupError(InvalidParameterError):
-    """The ``KERASTUNER_*`` variables or ``distribution_strategy`` are unusable."""
-
-
-class WorkerMismatchError(StaleProjectError):
-    """A worker was started with another configuration than its chief."""
-
-
-class ChiefUnreachableError(TunekitError, RuntimeError):
-    """A worker lost (or never reached) its chief."""
 
 
 # --------------------------------------------------------------------------
@@ -358,6 +350,14 @@ def local_trials(oracle: Any) -> dict[str, Any] | None:
     """
     trials = getattr(oracle, "trials", None)
     return trials if isinstance(trials, dict) else None
+
+
+def known_trials(oracle: Any) -> list[Any]:
+    """The oracle's trials; a distributed worker asks the chief for completed ones."""
+    trials = local_trials(oracle)
+    if trials is not None:
+        return list(trials.values())
+    return list(oracle.get_best_trials(num_trials=1_000_000))
 
 
 def _client_class() -> type:

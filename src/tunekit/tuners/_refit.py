@@ -30,6 +30,9 @@ from tunekit._atomic import replacing, unwritable
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 from tunekit._warnings import warn
+from tunekit.tuners._cross_validation import is_in_memory
+from tunekit.tuners._fit_args import current_plan
+from tunekit.tuners._fit_args import samples as sample_count
 from tunekit.tuners._trial_records import load_record
 
 __all__ = [
@@ -141,9 +144,7 @@ def _concatenate(a: Any, b: Any) -> Any:
 
 
 def _is_array_data(data: Any) -> bool:
-    from tunekit.tuners._cross_validation import _is_in_memory
-
-    return data is not None and _is_in_memory(data)
+    return data is not None and is_in_memory(data)
 
 
 def _chained(first: Any, second: Any) -> Any:
@@ -173,9 +174,7 @@ def _chained(first: Any, second: Any) -> Any:
 
 
 def _count(data: Any) -> int | None:
-    from tunekit.tuners._trial_runner import _samples
-
-    return _samples(data)
+    return sample_count(data)
 
 
 def _joined_data(
@@ -323,7 +322,6 @@ def refit_best(
     """
     from tunekit._seeding import derived_seed, restored_random_state, seed_all
     from tunekit.tuners._fit_hyperparameters import class_weight_for
-    from tunekit.tuners._trial_runner import current_plan
 
     if not isinstance(scale_epochs, bool):
         raise invalid_parameter("scale_epochs", scale_epochs, "True or False")

@@ -9,26 +9,31 @@ model's objective per epoch in the trial's record. It returns one result per
 model trained, so KerasTuner averages them exactly as it averages
 ``executions_per_trial``.
 
-:func:`prepare_tuner`, :func:`finish_tuner`, :func:`split_search_arguments` and
-:func:`check_search` are the
-construction and search-time halves: they pop and check ``pruning=`` and
-``fit_hyperparameters=``, add the latter to the search space, and check
-``cv=``/``groups=`` and tuned fit arguments before any epoch is trained.
+:func:`prepare_tuner` and :func:`finish_tuner` are the construction half:
+they pop and check ``pruning=`` and ``fit_hyperparameters=`` and add the
+latter to the search space. The search-time checks (``cv=``/``groups=``, tuned
+fit arguments) live in :mod:`tunekit.tuners._preflight`; the plan they leave
+on the tuner is read through :mod:`tunekit.tuners._fit_args`. This module
+imports only such leaves, never the tuner classes.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from tunekit.tuners._cross_validation import CrossValidationPlan, plan_cross_validation
-from tunekit.tuners._distributed import local_trials
+from tunekit.tuners._distributed import known_trials
+from tunekit.tuners._fit_args import (
+    SearchPlan,
+    current_plan,
+    samples,
+    split_xy,
+    validation_samples,
+)
 from tunekit.tuners._fit_hyperparameters import (
     check_fit_hyperparameters,
     check_hyperband_epochs,
-    check_search_conflicts,
-    fit_hyperparameter_names,
     register_fit_hyperparameters,
     trial_fit_arguments,
 )
@@ -55,26 +60,12 @@ from tunekit.tuners._trial_records import (
 
 __all__ = [
     "SearchPlan",
-    "check_search",
     "finish_tuner",
     "prepare_tuner",
     "run_trial",
-    "split_search_arguments",
 ]
 
-# search() arguments that stay with a refit (the data-dependent ones do not).
-_REFIT_KWARGS = ("batch_size", "shuffle", "class_weight", "verbose")
-
-
-@dataclass
-class SearchPlan:
-    """What one ``search()`` decided before its first trial."""
-
-    cv: CrossValidationPlan | None = None
-    fit_names: list[str] = field(default_factory=list)
-    callbacks: list[Any] = field(default_factory=list)
-    refit_kwargs: dict[str, Any] = field(default_factory=dict)
-
+_known_trials = known_trials  # the name tests and older code use
 
 # --------------------------------------------------------------------------
 # construction
@@ -105,162 +96,8 @@ def finish_tuner(tuner: Any) -> None:
 
 
 # --------------------------------------------------------------------------
-# search
-# --------------------------------------------------------------------------
-
-
-def split_search_arguments(
-    fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
-) -> tuple[tuple[Any, ...], dict[str, Any], tuple[Any, Any] | None]:
-    """Pop ``cv`` and ``groups`` from ``search()``'s arguments.
-
-    Returns the arguments for KerasTuner's ``search`` and ``(cv, groups)``,
-    or None without ``cv``. With ``cv`` the data arguments are passed by name
-    (each fold replaces them).
-    """
-    if "cv" not in fit_kwargs and "groups" not in fit_kwargs:
-        return fit_args, fit_kwargs, None
-    from tunekit.tuners._tuners import _fit_arguments
-
-    fit_kwargs = dict(fit_kwargs)
-    cv = fit_kwargs.pop("cv", None)
-    groups = fit_kwargs.pop("groups", None)
-    if cv is None:
-        if groups is not None:
-            raise _groups_without_cv(groups)
-        return fit_args, fit_kwargs, None
-    return (), _fit_arguments(fit_args, fit_kwargs), (cv, groups)
-
-
-def check_search(
-    tuner: Any,
-    fit_args: tuple[Any, ...],
-    fit_kwargs: dict[str, Any],
-    request: tuple[Any, Any] | None,
-) -> None:
-    """tunekit's search checks, plus ``cv`` and tuned fit arguments.
-
-    Runs before any training and stores the :class:`SearchPlan` on the tuner.
-    """
-    from tunekit.tuners._tuners import _check_search, _fit_arguments, _uses_default_fit
-
-    arguments = _fit_arguments(fit_args, fit_kwargs)
-    kind = tuner._tunekit_kind
-    declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
-    space = tuner.oracle.hyperparameters
-    names = fit_hyperparameter_names(
-        space, declared, default_fit=_uses_default_fit(tuner)
-    )
-    check_search_conflicts(names, arguments, kind, space)
-    plan = SearchPlan(
-        fit_names=names,
-        callbacks=list(arguments.get("callbacks") or []),
-        refit_kwargs={k: arguments[k] for k in _REFIT_KWARGS if k in arguments},
-    )
-    if request is None:
-        _check_search(tuner, fit_args, fit_kwargs)
-    else:
-        cv, groups = request
-        seed = getattr(getattr(tuner, "_tunekit", None), "seed", None)
-        plan.cv = plan_cross_validation(cv, groups, arguments, kind=kind, seed=seed)
-        # Check as the trials will train: on the first fold.
-        _check_search(tuner, (), plan.cv.fold_kwargs(0, arguments))
-    _check_same_validation(tuner, plan)
-    tuner._tunekit_plan = plan
-
-
-def _check_same_validation(tuner: Any, plan: SearchPlan) -> None:
-    """A resumed project keeps its folds: never mix cv and non-cv scores."""
-    from tunekit._errors import StaleProjectError
-
-    wanted = None if plan.cv is None else plan.cv.describe()
-    for trial in _known_trials(tuner.oracle):
-        record = load_record(tuner, str(trial.trial_id))
-        if record is None or record.cv == wanted:
-            continue
-        before = "no cv" if record.cv is None else record.cv["splitter"]
-        now = "no cv" if wanted is None else wanted["splitter"]
-        raise StaleProjectError(
-            f"The project at {tuner.project_dir!r} scored trial {trial.trial_id} "
-            f"with {before}, but this search uses {now}: the scores would not be "
-            "comparable. Search with the same `cv` (and data) as before, pass "
-            "`overwrite=True` to start afresh, or choose a new `project_name`."
-        )
-
-
-def _groups_without_cv(groups: Any) -> Exception:
-    from tunekit._validation import invalid_parameter
-
-    return invalid_parameter(
-        "groups",
-        f"<{type(groups).__name__}>",
-        "given together with `cv=`",
-        "Groups only decide how cross-validation folds are split; pass `cv=5` "
-        "(GroupKFold) or a group splitter.",
-    )
-
-
-def current_plan(tuner: Any) -> SearchPlan:
-    """The plan of the running search (a plain one outside ``search()``)."""
-    plan = getattr(tuner, "_tunekit_plan", None)
-    if plan is None:
-        from tunekit.tuners._tuners import _uses_default_fit
-
-        declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
-        plan = SearchPlan(
-            fit_names=fit_hyperparameter_names(
-                tuner.oracle.hyperparameters,
-                declared,
-                default_fit=_uses_default_fit(tuner),
-            )
-        )
-    return plan
-
-
-# --------------------------------------------------------------------------
 # one trial
 # --------------------------------------------------------------------------
-
-
-def _samples(data: Any) -> int | None:
-    if data is None:
-        return None
-    for attribute in ("samples", "n"):
-        value = getattr(data, attribute, None)
-        if isinstance(value, int):
-            return value
-    if isinstance(data, dict):
-        data = next(iter(data.values()), None)
-    elif isinstance(data, (list, tuple)) and data and hasattr(data[0], "shape"):
-        data = data[0]
-    shape = getattr(data, "shape", None)
-    if shape:
-        return int(shape[0])
-    return None
-
-
-def _validation_samples(kwargs: dict[str, Any], x_samples: int | None) -> int | None:
-    data = kwargs.get("validation_data")
-    if data is not None:
-        return _samples(data[0] if isinstance(data, tuple) else data)
-    split = kwargs.get("validation_split")
-    if split and x_samples:
-        return int(x_samples * float(split))
-    return None
-
-
-def _split_xy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    x = args[0] if args else kwargs.get("x")
-    y = args[1] if len(args) > 1 else kwargs.get("y")
-    return x, y
-
-
-def _known_trials(oracle: Any) -> list[Any]:
-    """The oracle's trials; a distributed worker asks the chief for completed ones."""
-    trials = local_trials(oracle)
-    if trials is not None:
-        return list(trials.values())
-    return list(oracle.get_best_trials(num_trials=1_000_000))
 
 
 def _earlier_history(
@@ -268,7 +105,7 @@ def _earlier_history(
 ) -> dict[str, dict[int, float]]:
     """Objectives per epoch of the completed, unpruned trials (for pruning)."""
     found = {}
-    for other in _known_trials(tuner.oracle):
+    for other in known_trials(tuner.oracle):
         if other.trial_id == trial_id or other.status != "COMPLETED":
             continue
         if is_pruned(other):
@@ -345,7 +182,7 @@ def run_trial(
             run_args, run_kwargs = fit_args, kwargs
         else:
             run_args, run_kwargs = (), plan.cv.fold_kwargs(fold, kwargs)  # type: ignore[union-attr]
-        x, y = _split_xy(run_args, run_kwargs)
+        x, y = split_xy(run_args, run_kwargs)
         tuned, recorded = trial_fit_arguments(hp, plan.fit_names, x, y)
         run_kwargs = {**run_kwargs, **tuned}
         history = (
@@ -358,7 +195,7 @@ def run_trial(
             tuner._configure_tensorboard_dir(callbacks, trial, index)
             callbacks.append(tuner_callback(tuner, trial))
             callbacks.append(checkpoint)
-            train_samples = _samples(x)
+            train_samples = samples(x)
             run = RunRecord(
                 fold=fold,
                 execution=execution,
@@ -368,7 +205,7 @@ def run_trial(
                 initial_epoch=int(run_kwargs.get("initial_epoch", 0) or 0),
                 fit_arguments=recorded,
                 train_samples=train_samples,
-                validation_samples=_validation_samples(run_kwargs, train_samples),
+                validation_samples=validation_samples(run_kwargs, train_samples),
             )
             record.runs.append(run)
             callbacks.append(_recorder(objective, run))
