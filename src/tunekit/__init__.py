@@ -23,14 +23,17 @@ from tunekit._errors import (
     ChiefUnreachableError,
     CorruptProjectError,
     DistributedSetupError,
+    HypermodelBuildError,
     ImageDirectoryError,
     InvalidParameterError,
     LabelMismatchError,
+    MissingObjectiveError,
     ObjectiveError,
     ProjectLockedError,
     SearchFailedError,
     StaleProjectError,
     TunekitError,
+    UncopyableCallbackError,
     UnwritablePathError,
     WorkerMismatchError,
 )
@@ -40,10 +43,6 @@ __version__ = "0.1.0"
 # Public name -> private module that defines it. Loaded on first access so that
 # `import tunekit` never imports Keras or TensorFlow.
 _LAZY_EXPORTS: dict[str, str] = {
-    # errors that are also KerasTuner's fatal errors (they import KerasTuner)
-    "HypermodelBuildError": "tunekit._errors",
-    "MissingObjectiveError": "tunekit._errors",
-    "UncopyableCallbackError": "tunekit._errors",
     # hypermodels
     "build_cnn_hypermodel": "tunekit.hypermodels._cnn",
     "CNNHyperModel": "tunekit.hypermodels._cnn",
@@ -93,14 +92,17 @@ __all__ = [
     "ChiefUnreachableError",
     "CorruptProjectError",
     "DistributedSetupError",
+    "HypermodelBuildError",
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
+    "MissingObjectiveError",
     "ObjectiveError",
     "ProjectLockedError",
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",
+    "UncopyableCallbackError",
     "UnwritablePathError",
     "WorkerMismatchError",
     "__version__",

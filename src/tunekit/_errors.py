@@ -8,25 +8,22 @@ already catch (``ValueError``, ``TypeError``, ``RuntimeError``), so existing
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 __all__ = [
     "BatchIndexError",
     "ChiefUnreachableError",
     "CorruptProjectError",
     "DistributedSetupError",
-    "HypermodelBuildError",  # noqa: F822 (built on first access, see __getattr__)
+    "HypermodelBuildError",
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
-    "MissingObjectiveError",  # noqa: F822 (built on first access, see __getattr__)
+    "MissingObjectiveError",
     "ObjectiveError",
     "ProjectLockedError",
     "SearchFailedError",
     "StaleProjectError",
     "TunekitError",
-    "UncopyableCallbackError",  # noqa: F822 (built on first access, see __getattr__)
+    "UncopyableCallbackError",
     "UnwritablePathError",
     "WorkerMismatchError",
 ]
@@ -223,79 +220,51 @@ class ChiefUnreachableError(TunekitError, RuntimeError):
 
 
 # --------------------------------------------------------------------------
-# Errors that are also KerasTuner's fatal errors
+# Errors that stop a KerasTuner search at once
 # --------------------------------------------------------------------------
 # KerasTuner stops a search at once on a ``keras_tuner.errors.FatalError``
 # raised inside a trial, and retries or skips the trial on any other error.
-# These errors must stop the search, so they derive from KerasTuner's
-# ``FatalTypeError``/``FatalValueError``. Importing KerasTuner imports Keras, so
-# they are built on first access (module ``__getattr__``) and cached here:
-# ``import tunekit._errors`` stays light.
-_FATAL_ERRORS: dict[str, tuple[type, str, str]] = {
-    "UncopyableCallbackError": (
-        InvalidParameterError,
-        "FatalValueError",
-        """A search callback cannot be deep-copied.
+# tunekit raises the three errors below from inside trials as instances of
+# private subclasses that are also KerasTuner's ``FatalTypeError`` /
+# ``FatalValueError`` (``tunekit.tuners._preflight``), so the classes here
+# stay importable without KerasTuner and ``except`` clauses on either work.
 
-    Also KerasTuner's ``FatalValueError``, which KerasTuner raises there, so
-    the search stops at once instead of failing trial after trial.
 
-    Examples
-    --------
-    >>> import keras_tuner, tunekit
-    >>> issubclass(tunekit.UncopyableCallbackError,
-    ...            (tunekit.InvalidParameterError, keras_tuner.errors.FatalError))
-    True
-    """,
-    ),
-    "HypermodelBuildError": (
-        InvalidParameterError,
-        "FatalTypeError",
-        """The hypermodel did not return a Keras model.
+class UncopyableCallbackError(InvalidParameterError):
+    """A search callback cannot be deep-copied.
 
-    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+    Raised inside a search as KerasTuner's ``FatalValueError`` too, so the
+    search stops at once instead of failing trial after trial.
 
     Examples
     --------
-    >>> import keras_tuner, tunekit
-    >>> issubclass(tunekit.HypermodelBuildError, keras_tuner.errors.FatalTypeError)
+    >>> import tunekit
+    >>> issubclass(tunekit.UncopyableCallbackError, tunekit.InvalidParameterError)
     True
-    """,
-    ),
-    "MissingObjectiveError": (
-        ObjectiveError,
-        "FatalTypeError",
-        """``objective=None`` with a fit that returns a History, not a float.
+    """
 
-    Also KerasTuner's ``FatalTypeError``, which KerasTuner raises there.
+
+class HypermodelBuildError(InvalidParameterError):
+    """The hypermodel did not return a Keras model.
+
+    Raised inside a search as KerasTuner's ``FatalTypeError`` too.
 
     Examples
     --------
-    >>> import keras_tuner, tunekit
-    >>> issubclass(tunekit.MissingObjectiveError,
-    ...            (tunekit.ObjectiveError, keras_tuner.errors.FatalTypeError))
+    >>> import tunekit
+    >>> issubclass(tunekit.HypermodelBuildError, TypeError)
     True
-    """,
-    ),
-}
-_FATAL_LOCK = threading.Lock()
+    """
 
 
-def __getattr__(name: str) -> Any:
-    spec = _FATAL_ERRORS.get(name)
-    if spec is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _FATAL_LOCK:  # one class per name, even with threads
-        if name not in globals():
-            import keras_tuner.errors
+class MissingObjectiveError(ObjectiveError):
+    """``objective=None`` with a fit that returns a History, not a float.
 
-            base, fatal, doc = spec
-            namespace = {"__doc__": doc, "__module__": __name__, "__qualname__": name}
-            globals()[name] = type(
-                name, (base, getattr(keras_tuner.errors, fatal)), namespace
-            )
-    return globals()[name]
+    Raised inside a search as KerasTuner's ``FatalTypeError`` too.
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.MissingObjectiveError, tunekit.ObjectiveError)
+    True
+    """

@@ -87,6 +87,26 @@ _TUNER_KWARGS = frozenset(
 )
 
 
+# KerasTuner raises its own FatalTypeError / FatalValueError in these cases
+# (and stops a search at once on them): tunekit's errors are raised as both.
+class _FatalUncopyableCallbackError(
+    UncopyableCallbackError, keras_tuner.errors.FatalValueError
+):
+    """An :class:`~tunekit.UncopyableCallbackError` KerasTuner treats as fatal."""
+
+
+class _FatalHypermodelBuildError(
+    HypermodelBuildError, keras_tuner.errors.FatalTypeError
+):
+    """A :class:`~tunekit.HypermodelBuildError` KerasTuner treats as fatal."""
+
+
+class _FatalMissingObjectiveError(
+    MissingObjectiveError, keras_tuner.errors.FatalTypeError
+):
+    """A :class:`~tunekit.MissingObjectiveError` KerasTuner treats as fatal."""
+
+
 def uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallbackError:
     """The error for callbacks KerasTuner could not deep-copy, naming the culprit."""
     culprit = callbacks
@@ -96,7 +116,7 @@ def uncopyable_callbacks(callbacks: Any, error: Exception) -> UncopyableCallback
         except Exception:
             culprit = callback
             break
-    return UncopyableCallbackError(
+    return _FatalUncopyableCallbackError(
         f"Callback {type(culprit).__name__} cannot be deep-copied "
         f"({type(error).__name__}: {error}). KerasTuner copies every "
         "callback for each trial, since they are reused across trials, and "
@@ -360,7 +380,7 @@ def _default_model(tuner: Any) -> Any:
     except keras_tuner.errors.FailedTrialError:
         return None  # max_model_size: KerasTuner fails such trials one by one
     except keras_tuner.errors.FatalTypeError as error:
-        raise HypermodelBuildError(
+        raise _FatalHypermodelBuildError(
             "The hypermodel must return a Keras model: building it with the "
             "default hyperparameters returned something else, so every trial "
             "would fail. Expected the model-building function, or "
@@ -377,7 +397,7 @@ def _default_model(tuner: Any) -> Any:
 def _check_objective_given(objective: Any) -> None:
     if objective is not None:
         return
-    raise MissingObjectiveError(
+    raise _FatalMissingObjectiveError(
         "`objective` is None, so KerasTuner scores each trial by the float that "
         "`run_trial` or `HyperModel.fit` returns, but this search uses the "
         "default fit, which returns a History: every trial would fail. Pass "
