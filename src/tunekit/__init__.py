@@ -34,6 +34,7 @@ from tunekit._errors import (
     StaleProjectError,
     TunekitError,
     UncopyableCallbackError,
+    UnsupportedVersionError,
     UnwritablePathError,
     WorkerMismatchError,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "StaleProjectError",
     "TunekitError",
     "UncopyableCallbackError",
+    "UnsupportedVersionError",
     "UnwritablePathError",
     "WorkerMismatchError",
     "__version__",

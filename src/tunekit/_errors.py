@@ -24,6 +24,7 @@ __all__ = [
     "StaleProjectError",
     "TunekitError",
     "UncopyableCallbackError",
+    "UnsupportedVersionError",
     "UnwritablePathError",
     "WorkerMismatchError",
 ]
@@ -215,6 +216,21 @@ class ChiefUnreachableError(TunekitError, RuntimeError):
     --------
     >>> import tunekit
     >>> issubclass(tunekit.ChiefUnreachableError, RuntimeError)
+    True
+    """
+
+
+class UnsupportedVersionError(TunekitError, ImportError):
+    """An installed dependency is a release tunekit does not support.
+
+    Raised when a tuner module is first imported with a KerasTuner outside
+    ``pyproject.toml``'s range; the message names the range and the ``pip``
+    command that installs a supported release.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.UnsupportedVersionError, ImportError)
     True
     """
 

@@ -361,7 +361,7 @@ def known_trials(oracle: Any) -> list[Any]:
 
 
 def _client_class() -> type:
-    from keras_tuner.src.distribute import oracle_client
+    from tunekit.tuners._kerastuner import oracle_client
 
     class TunekitOracleClient(oracle_client.OracleClient):
         """KerasTuner's client, with the worker's local space and a bounded timeout.
@@ -389,7 +389,8 @@ def _client_class() -> type:
         def __init__(self, oracle: Any) -> None:
             super().__init__(oracle)
             import grpc
-            from keras_tuner.src import protos
+
+            from tunekit.tuners._kerastuner import protos
 
             # Reconnect within seconds once a restarted chief is back (gRPC's
             # default backoff grows to two minutes).
@@ -420,7 +421,7 @@ def adopt_worker_client(tuner: Any) -> None:
     of its own (the chief holds it), and its configuration is compared with
     the chief's at the start of ``search()``.
     """
-    from keras_tuner.src.distribute import oracle_client
+    from tunekit.tuners._kerastuner import oracle_client
 
     oracle = getattr(tuner, "oracle", None)
     if not isinstance(oracle, oracle_client.OracleClient):
@@ -432,7 +433,7 @@ def adopt_worker_client(tuner: Any) -> None:
 
 
 def _set_rpc_timeout() -> None:
-    from keras_tuner.src.distribute import oracle_client
+    from tunekit.tuners._kerastuner import oracle_client
 
     oracle_client.TIMEOUT = _float_knob(ORACLE_TIMEOUT_VAR)
 
@@ -632,7 +633,7 @@ def worker_alive(project_dir: str, tuner_id: str, timeout: float) -> bool | None
 
 
 def _oracle_lock(oracle: Any) -> Any:
-    from keras_tuner.src.engine import oracle as oracle_module
+    from tunekit.tuners._kerastuner import oracle_module
 
     return oracle_module.LOCKS[oracle]
 
@@ -705,7 +706,7 @@ class _ChiefState:
         released the oracle's lock: save both, drop the trial from the running
         ones, and stop the search (every worker's next request gets "stop").
         """
-        from keras_tuner.src.engine import oracle as oracle_module
+        from tunekit.tuners._kerastuner import oracle_module
 
         oracle = self.oracle
         if oracle_module.THREADS.get(oracle) == threading.current_thread().name:
@@ -730,7 +731,7 @@ class _ChiefState:
 
     def stop_worker(self, tuner_id: str) -> Any:
         """A "stop" answer to ``tuner_id``'s request for a trial."""
-        from keras_tuner.src.engine import trial as trial_module
+        from tunekit.tuners._kerastuner import trial_module
 
         with _oracle_lock(self.oracle):
             self.oracle.tuner_ids.discard(tuner_id)
@@ -754,8 +755,7 @@ class _ChiefState:
 
 
 def _servicer(oracle: Any, state: _ChiefState) -> Any:
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
+    from tunekit.tuners._kerastuner import oracle_chief, protos
 
     class TunekitServicer(oracle_chief.OracleServicer):
         """KerasTuner's servicer; lost workers are checked before each new trial."""
@@ -815,7 +815,8 @@ def serve_chief(tuner: Any, setup: DistributedSetup | None = None) -> None:
     from concurrent import futures
 
     import grpc
-    from keras_tuner.src import protos
+
+    from tunekit.tuners._kerastuner import protos
 
     setup = setup or check_distributed_environment()
     assert setup is not None and setup.role == "chief"

@@ -48,7 +48,7 @@ def raise_if_nothing_completed(tuner: Any) -> None:
     trials = local_trials(tuner.oracle)
     if trials is None:  # a distributed worker: the chief holds the trials
         return
-    from keras_tuner.src.distribute import utils as dist_utils
+    from tunekit.tuners._kerastuner import distribute_utils as dist_utils
 
     if dist_utils.is_chief_oracle():
         return

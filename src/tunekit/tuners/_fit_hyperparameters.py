@@ -49,7 +49,9 @@ def _as_hyperparameter(name: str, spec: Any) -> Any:
     import keras_tuner
 
     space = keras_tuner.HyperParameters()
-    if isinstance(spec, keras_tuner.engine.hyperparameters.HyperParameter):
+    from tunekit.tuners._kerastuner import HyperParameter
+
+    if isinstance(spec, HyperParameter):
         if spec.name != name:
             raise invalid_parameter(
                 f"fit_hyperparameters[{name!r}]",

@@ -69,8 +69,7 @@ def _build_optimizer(model: Any) -> None:
 
 def load_trial_model(tuner: Any, trial: Any) -> Any:
     """Build ``trial``'s model and load its best checkpoint, optimizer included."""
-    from keras_tuner.src import utils
-    from keras_tuner.src.backend import config
+    from tunekit.tuners._kerastuner import config, utils
 
     # Hyperband's build would first load the previous round's checkpoint.
     model = tuner._try_build(_without_tuner_values(trial.hyperparameters))

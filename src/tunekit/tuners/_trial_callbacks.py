@@ -27,7 +27,8 @@ from typing import Any
 
 import keras
 import keras_tuner
-from keras_tuner.src.engine import tuner_utils
+
+from tunekit.tuners._kerastuner import tuner_utils
 
 __all__ = ["BestEpochCheckpoint", "tuner_callback"]
 

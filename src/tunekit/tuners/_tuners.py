@@ -73,6 +73,7 @@ from tunekit.tuners._fingerprint import write_fingerprint as _write_fingerprint
 from tunekit.tuners._fit_args import default_run_trial
 from tunekit.tuners._fit_args import fit_arguments as _fit_arguments
 from tunekit.tuners._fit_args import uses_default_run_trial as _uses_default_run_trial
+from tunekit.tuners._kerastuner import maybe_compute_model_size
 from tunekit.tuners._objective import (
     validate_objective,
 )
@@ -348,7 +349,6 @@ class _TunekitMixin:
         per trial on a 2-core machine).
         """
         import keras
-        from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
         keras.backend.clear_session()  # free_memory=True: collects garbage
         model = self._build_hypermodel(hp)
@@ -704,9 +704,7 @@ def _continued_model(tuner: Any, hp: Any) -> Any:
     the trial continues with the optimizer it had (Keras 3 would otherwise
     skip the optimizer's variables with a warning and restart it).
     """
-    from keras_tuner.src import utils
-    from keras_tuner.src.backend import config
-
+    from tunekit.tuners._kerastuner import config, utils
     from tunekit.tuners._refit import load_checkpoint
 
     previous = hp.values["tuner/trial_id"]
