@@ -371,3 +371,15 @@ def test_an_unreadable_trial_file_is_named_never_dropped(project, tmp_path):
     assert "1 trial file could not be read" in page and str(broken) in page
     payload = json.loads(re.search(r'id="report-data">(.*?)</script>', page)[1])
     assert payload["unreadable"][0]["path"] == str(broken)
+
+
+def test_the_report_and_summarize_flag_the_same_trials(project):
+    # One rule (tuners/_trial_health.py) judges a live trial and a trial.json.
+    tuner, _ = project
+    on_disk = {t.trial_id: set(t.flags) - {"pruned"} for t in
+               report_from_project(tuner.project_dir, n_classes=10).trials
+               if t.status == "COMPLETED"}  # fmt: skip
+    live = {row.trial_id: set(row.flags) for row in
+            tunekit.summarize(tuner, n_classes=10).rows
+            if row.status == "COMPLETED"}  # fmt: skip
+    assert on_disk == live and any(on_disk.values())

@@ -23,6 +23,11 @@ from typing import Any
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
 from tunekit.tuners._project_lock import LockOwner, lock_state
+from tunekit.tuners._trial_health import (
+    chance_levels,
+    collapsed_history,
+    nan_history,
+)
 
 __all__ = [
     "INTERRUPTED",
@@ -33,8 +38,6 @@ __all__ = [
     "report_from_summary",
 ]
 
-_ACCURACY = {"accuracy", "acc", "binary_accuracy", "categorical_accuracy"}
-_ACCURACY |= {"sparse_categorical_accuracy"}
 _LOG_SAMPLING = ("log", "reverse_log")
 #: Status of a trial whose search process died while it ran (never KerasTuner's).
 INTERRUPTED = "INTERRUPTED"
@@ -189,29 +192,16 @@ def _history(metrics: dict[str, Any], name: str) -> list[float]:
     return values
 
 
-def _base(name: str) -> str:
-    return name[4:] if name.startswith("val_") else name
-
-
 def _disk_flags(
     metrics: dict[str, Any], record: dict[str, Any] | None, n_classes: int | None
 ) -> list[str]:
     flags = []
     names = list((metrics.get("metrics") or {}).keys())
-    if n_classes:
-        accuracy = [n for n in names if _base(n) in _ACCURACY]
-        chosen = [n for n in accuracy if n.startswith("val_")] or accuracy
-        for name in chosen:
-            values = [v for v in _history(metrics, name) if not math.isnan(v)]
-            if values and abs(max(values) - 1 / n_classes) <= 0.02:
-                flags.append("collapsed")
-                break
-    for name in names:
-        if _base(name).endswith("loss") and any(
-            math.isnan(v) for v in _history(metrics, name)
-        ):
-            flags.append("nan_loss")
-            break
+    histories = {name: _history(metrics, name) for name in names}
+    if collapsed_history(histories, chance_levels(n_classes)):
+        flags.append("collapsed")
+    if nan_history(histories):
+        flags.append("nan_loss")
     if record and record.get("pruned"):
         flags.append("pruned")
     return flags

@@ -28,7 +28,9 @@ from tunekit.tuners._progress import display_values
 from tunekit.tuners._pruning import PRUNED_MARK, is_pruned
 from tunekit.tuners._trial_health import (
     ACCURACY_METRICS,
+    DEFAULT_TOL,
     base_name,
+    chance_levels,
     classes_from_y,
     collapsed,
     nan_loss,
@@ -459,12 +461,7 @@ def _chance_levels(
         n_classes = n_classes or k_from_y
     if n_classes is None:
         n_classes = _classes_from_model(tuner)
-    levels = {}
-    if n_classes:
-        levels["1/k"] = 1.0 / n_classes
-    if majority is not None:
-        levels["majority"] = majority
-    return levels
+    return chance_levels(n_classes, majority)
 
 
 def _ordered_trials(oracle: Any) -> list[Any]:
@@ -494,7 +491,7 @@ def summarize(
     *,
     y: Any = None,
     n_classes: int | None = None,
-    tol: float = 0.02,
+    tol: float = DEFAULT_TOL,
 ) -> SearchSummary:
     """Report every trial of a KerasTuner search and flag broken ones.
 
