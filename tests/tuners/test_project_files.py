@@ -101,3 +101,27 @@ def test_listing_and_undecodable_bytes(tmp_path):
     assert [Path(p).name for p in project_json_files(tmp_path)] == ["trial.json"]
     with pytest.raises(CorruptProjectError, match="not UTF-8"):
         check_project_files(tmp_path)
+
+
+def test_project_file_names_are_spelled_in_one_module():
+    import ast
+    from pathlib import Path
+
+    from tunekit.tuners import _project_files
+
+    names = {
+        _project_files.FINGERPRINT_FILE,
+        _project_files.ORACLE_FILE,
+        _project_files.TRIAL_FILE,
+        _project_files.LOCK_FILE,
+        _project_files.REPORT_FILE,
+    }
+    package = Path(_project_files.__file__).parents[1]
+    spelled = {
+        f"{path.relative_to(package)}:{node.lineno}": node.value
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "_project_files.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    }
+    assert not spelled, f"import the name from tuners/_project_files.py: {spelled}"

@@ -18,6 +18,7 @@ import sys
 from tunekit._errors import TunekitError
 from tunekit.cli._args import positive_int, report_error
 from tunekit.cli._quiet import result_stream
+from tunekit.tuners._project_files import ORACLE_FILE, REPORT_FILE
 
 __all__ = ["add_arguments", "run"]
 
@@ -71,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     from tunekit.tuners._report_html import write_report
 
     project = args.project_dir
-    if not os.path.isfile(os.path.join(project, "oracle.json")) and not any(
+    if not os.path.isfile(os.path.join(project, ORACLE_FILE)) and not any(
         name.startswith("trial_") for name in _listing(project)
     ):
         raise InvalidParameterError(
@@ -89,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         path = write_report(
             data,
-            os.path.join(project, "report.html"),
+            os.path.join(project, REPORT_FILE),
             argument="PROJECT_DIR",
             source=f"PROJECT_DIR={project!r}",
             way_out=(

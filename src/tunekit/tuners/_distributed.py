@@ -61,6 +61,7 @@ from tunekit._errors import (
     WorkerMismatchError,
 )
 from tunekit._validation import received
+from tunekit.tuners._project_files import FINGERPRINT_FILE, ORACLE_FILE
 
 __all__ = [
     "CHIEF_ID",
@@ -85,7 +86,6 @@ ORACLE_TIMEOUT_VAR = "TUNEKIT_ORACLE_TIMEOUT"
 WORKER_TIMEOUT_VAR = "TUNEKIT_WORKER_TIMEOUT"
 HEARTBEAT_VAR = "TUNEKIT_HEARTBEAT_INTERVAL"
 HEARTBEAT_DIR = "tunekit_workers"
-FINGERPRINT_FILE = "tunekit.json"
 
 _DEFAULTS = {ORACLE_TIMEOUT_VAR: 3600.0, WORKER_TIMEOUT_VAR: 600.0, HEARTBEAT_VAR: 5.0}
 _POLL_S = 0.5  # the chief's loop (KerasTuner's: 1 s, then 20 s)
@@ -788,7 +788,7 @@ def _servicer(oracle: Any, state: _ChiefState) -> Any:
 
 def _previous_ongoing(project_dir: str) -> dict[str, str]:
     try:
-        with open(os.path.join(project_dir, "oracle.json"), encoding="utf-8") as f:
+        with open(os.path.join(project_dir, ORACLE_FILE), encoding="utf-8") as f:
             return dict(json.load(f).get("ongoing_trials") or {})
     except (OSError, ValueError, AttributeError, TypeError):
         return {}

@@ -18,7 +18,13 @@ from tunekit._atomic import write_text
 from tunekit._errors import StaleProjectError
 from tunekit._warnings import warn
 from tunekit.tuners._objective import objective_list
-from tunekit.tuners._project_files import check_project_files, unwritable_project
+from tunekit.tuners._project_files import (
+    FINGERPRINT_FILE,
+    ORACLE_FILE,
+    check_project_files,
+    trial_files,
+    unwritable_project,
+)
 
 if TYPE_CHECKING:
     from tunekit.tuners._tuners import _Config
@@ -32,7 +38,6 @@ __all__ = [
 ]
 
 
-FINGERPRINT_FILE = "tunekit.json"
 _FINGERPRINT_VERSION = 1
 
 _DEFAULT_FAILURE_LIMIT = 3  # keras_tuner's max_consecutive_failed_trials default
@@ -103,11 +108,8 @@ def _stored_objective(project_dir: str) -> list[list[str]] | None:
     keeps its ``score``: the metrics whose best value equals it in every
     completed trial are the candidates.
     """
-    import glob
-
     candidates: set[tuple[str, str]] | None = None
-    pattern = os.path.join(project_dir, "trial_*", "trial.json")
-    for path in sorted(glob.glob(pattern)):
+    for path in trial_files(project_dir):
         try:
             trial = _read_json(path)
             score = trial.get("score")
@@ -131,7 +133,7 @@ def _plain_kerastuner_fingerprint(project_dir: str) -> dict[str, Any]:
     """Rebuild what can be known of a project written without tunekit."""
     import keras_tuner
 
-    state = _read_json(os.path.join(project_dir, "oracle.json"))
+    state = _read_json(os.path.join(project_dir, ORACLE_FILE))
     if "brackets" in state:
         kind = "hyperband"
         settings = {k: state.get(k) for k in ("max_epochs", "factor")}

@@ -21,11 +21,39 @@ import os
 from tunekit._atomic import unwritable
 from tunekit._errors import CorruptProjectError, UnwritablePathError
 
-__all__ = ["check_project_files", "project_json_files", "unwritable_project"]
+__all__ = [
+    "FINGERPRINT_FILE",
+    "LOCK_FILE",
+    "ORACLE_FILE",
+    "REPORT_FILE",
+    "TRIAL_FILE",
+    "check_project_files",
+    "project_json_files",
+    "trial_files",
+    "unwritable_project",
+]
+
+# The names of a project's files, spelled here only.
+#: tunekit's record of the search's settings (checked on every resume).
+FINGERPRINT_FILE = "tunekit.json"
+#: KerasTuner's oracle state.
+ORACLE_FILE = "oracle.json"
+#: KerasTuner's record of one trial, in its ``trial_<id>`` folder.
+TRIAL_FILE = "trial.json"
+#: The lock a searching process holds (tuners/_project_lock.py).
+LOCK_FILE = "tunekit.lock"
+#: Where ``tunekit report`` writes the page by default.
+REPORT_FILE = "report.html"
 
 # Top-level files a reload reads: tunekit's fingerprint, the oracle, the tuners
 # (``tuner0.json``, ``chief.json``... one per tuner id).
-_TOP_LEVEL = ("tunekit.json", "oracle.json")
+_TOP_LEVEL = (FINGERPRINT_FILE, ORACLE_FILE)
+
+
+def trial_files(project_dir: str | os.PathLike[str]) -> list[str]:
+    """The ``trial_*/trial.json`` files of ``project_dir``, sorted."""
+    pattern = os.path.join(glob.escape(os.fspath(project_dir)), "trial_*", TRIAL_FILE)
+    return sorted(glob.glob(pattern))
 
 
 def project_json_files(project_dir: str | os.PathLike[str]) -> list[str]:
@@ -45,7 +73,7 @@ def project_json_files(project_dir: str | os.PathLike[str]) -> list[str]:
     project_dir = os.fspath(project_dir)
     found = [os.path.join(project_dir, name) for name in _TOP_LEVEL]
     found += glob.glob(os.path.join(glob.escape(project_dir), "*.json"))
-    found += glob.glob(os.path.join(glob.escape(project_dir), "trial_*", "trial.json"))
+    found += trial_files(project_dir)
     return sorted({path for path in found if os.path.isfile(path)})
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from tunekit._errors import ProjectLockedError
 from tunekit._warnings import warn
-from tunekit.tuners._project_files import unwritable_project
+from tunekit.tuners._project_files import LOCK_FILE, unwritable_project
 
 try:  # POSIX
     import fcntl
@@ -48,7 +48,6 @@ __all__ = [
     "locking_applies",
 ]
 
-LOCK_FILE = "tunekit.lock"
 
 # Processes of this interpreter that hold a lock: realpath -> ProjectLock.
 _HELD: dict[str, ProjectLock] = {}

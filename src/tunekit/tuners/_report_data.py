@@ -22,6 +22,7 @@ from typing import Any
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
+from tunekit.tuners._project_files import FINGERPRINT_FILE, ORACLE_FILE, TRIAL_FILE
 from tunekit.tuners._project_lock import LockOwner, lock_state
 from tunekit.tuners._trial_health import (
     chance_levels,
@@ -219,7 +220,7 @@ def _trial_order(project_dir: str, oracle: dict[str, Any] | None) -> list[str]:
         name[len("trial_") :]
         for name in os.listdir(project_dir)
         if name.startswith("trial_")
-        and os.path.isfile(os.path.join(project_dir, name, "trial.json"))
+        and os.path.isfile(os.path.join(project_dir, name, TRIAL_FILE))
     )
     order = [str(i) for i in (oracle or {}).get("start_order") or []]
     order = [i for i in order if i in found]
@@ -295,8 +296,8 @@ def report_from_project(
             f"`n_classes` must be an integer >= 2 or None. "
             f"{received('n_classes', n_classes)}"
         )
-    oracle = _read_json(os.path.join(root, "oracle.json"))
-    fingerprint = _read_json(os.path.join(root, "tunekit.json"))
+    oracle = _read_json(os.path.join(root, ORACLE_FILE))
+    fingerprint = _read_json(os.path.join(root, FINGERPRINT_FILE))
     if n_classes is None:
         n_classes = _recorded_classes(fingerprint)
     objective = _objective(fingerprint)
@@ -310,7 +311,7 @@ def report_from_project(
     ends: list[float] = []
     for trial_id in _trial_order(root, oracle):
         folder = os.path.join(root, f"trial_{trial_id}")
-        path = os.path.join(folder, "trial.json")
+        path = os.path.join(folder, TRIAL_FILE)
         data, why = _read_trial_json(path)
         if data is None:
             unreadable.append((os.path.abspath(path), str(why)))
@@ -432,7 +433,7 @@ def _search_start(root: str, ends: Sequence[float]) -> float:
     if not ends:
         return 0.0
     first = min(ends)
-    fingerprint = os.path.join(root, "tunekit.json")
+    fingerprint = os.path.join(root, FINGERPRINT_FILE)
     if os.path.exists(fingerprint) and os.path.getmtime(fingerprint) < first:
         return os.path.getmtime(fingerprint)
     return first
