@@ -7,6 +7,7 @@ end with ``Received: name=value``.
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,8 @@ from tunekit._errors import InvalidParameterError
 __all__ = [
     "check_in",
     "check_positive_int",
+    "check_seed",
+    "check_validation_split",
     "did_you_mean",
     "invalid_parameter",
     "received",
@@ -60,3 +63,47 @@ def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise invalid_parameter(name, value, f"an integer >= {minimum}")
     return int(value)
+
+
+def check_seed(seed: Any) -> int | None:
+    """Return ``seed`` as an ``int`` (or None); the one rule for every ``seed``.
+
+    Examples
+    --------
+    >>> check_seed(3), check_seed(None)
+    (3, None)
+    >>> try:
+    ...     check_seed(1.5)
+    ... except ValueError as error:
+    ...     print(error)
+    `seed` must be an integer or None. Received: seed=1.5
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise invalid_parameter("seed", seed, "an integer or None")
+    return int(seed)
+
+
+def check_validation_split(value: Any) -> float:
+    """Return ``validation_split`` as a float in [0, 1); the one rule and wording.
+
+    Examples
+    --------
+    >>> check_validation_split(0.2)
+    0.2
+    >>> try:  # doctest: +ELLIPSIS
+    ...     check_validation_split(1)
+    ... except ValueError as error:
+    ...     print(error)
+    `validation_split` must be a float in [0, 1), e.g. 0.2 (0 for none). Received: ...
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 <= float(value) < 1.0
+    ):
+        raise invalid_parameter(
+            "validation_split", value, "a float in [0, 1), e.g. 0.2 (0 for none)"
+        )
+    return float(value)

@@ -285,7 +285,7 @@ def test_explicit_label_list(make_image_folder):
         ({"color_mode": "other"}, "`color_mode` must be one of"),
         ({"class_names": ["a", "wrong"]}, "`class_names` passed did not match"),
         ({"label_mode": "binary"}, "there must be exactly 2"),
-        ({"validation_split": 2, "subset": "both"}, "must be between 0 and 1"),
+        ({"validation_split": 2, "subset": "both"}, r"must be a float in \[0, 1\)"),
         (
             {"validation_split": 0.2, "subset": "other"},
             '`subset` must be either "training", "validation" or "both"',

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tunekit._errors import LabelMismatchError
-from tunekit._validation import check_in, invalid_parameter
+from tunekit._validation import check_in, check_validation_split, invalid_parameter
 from tunekit.data._directory import list_image_directory
 
 __all__ = [
@@ -52,16 +52,7 @@ def check_target_size(name: str, value: Any) -> tuple[int, int]:
 
 def check_split(validation_split: Any, subset: Any, allowed: Sequence[str]) -> None:
     """Validate ``validation_split`` / ``subset`` as Keras does, more clearly."""
-    if isinstance(validation_split, bool) or not isinstance(
-        validation_split, (int, float)
-    ):
-        raise invalid_parameter(
-            "validation_split", validation_split, "a float in [0, 1), e.g. 0.2"
-        )
-    if not 0 <= validation_split < 1:
-        raise invalid_parameter(
-            "validation_split", validation_split, "a float in [0, 1), e.g. 0.2"
-        )
+    check_validation_split(validation_split)
     if subset is not None:
         check_in("subset", subset, [*allowed, None])
         if not validation_split:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunekit._errors import ImageDirectoryError
-from tunekit._validation import check_in, check_positive_int
+from tunekit._validation import check_in, check_positive_int, check_seed
 from tunekit._warnings import warn
 from tunekit.data._checks import (
     check_split,
@@ -39,7 +39,7 @@ from tunekit.data._decode_cache import (
     resolve_cache_dir,
 )
 from tunekit.data._directory import DirectoryListing, list_image_directory
-from tunekit.data._iterator import Iterator, check_seed, save_batch
+from tunekit.data._iterator import Iterator, save_batch
 
 if TYPE_CHECKING:  # annotations only: the generator imports this module
     from tunekit.data._generator import ImageDataGenerator

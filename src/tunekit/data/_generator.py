@@ -26,7 +26,12 @@ from typing import Any
 import numpy as np
 
 from tunekit._errors import InvalidParameterError
-from tunekit._validation import check_in, check_positive_int, invalid_parameter
+from tunekit._validation import (
+    check_in,
+    check_positive_int,
+    check_seed,
+    invalid_parameter,
+)
 from tunekit._warnings import warn
 from tunekit.data._array_iterator import NumpyArrayIterator
 from tunekit.data._augmentation import (
@@ -46,7 +51,6 @@ from tunekit.data._checks import (
 )
 from tunekit.data._dataframe_iterator import DataFrameIterator
 from tunekit.data._files_iterator import DirectoryIterator
-from tunekit.data._iterator import check_seed
 
 __all__ = ["ImageDataGenerator", "flow_from_directory"]
 

@@ -24,26 +24,17 @@ import numpy as np
 
 from tunekit._errors import BatchIndexError
 from tunekit._seeding import derived_seed
-from tunekit._validation import invalid_parameter
+from tunekit._validation import check_seed, invalid_parameter
 from tunekit.data._augmentation import array_to_img
 from tunekit.data._directory import IMAGE_EXTENSIONS
 
-__all__ = ["BatchIndexError", "Iterator", "check_seed", "save_batch"]
+__all__ = ["BatchIndexError", "Iterator", "save_batch"]
 
 
 def _py_dataset_base() -> type:
     from keras.utils import PyDataset
 
     return PyDataset
-
-
-def check_seed(seed: Any) -> int | None:
-    """``seed`` if it is an int or None, else a clear error."""
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-    ):
-        raise invalid_parameter("seed", seed, "an integer or None")
-    return None if seed is None else int(seed)
 
 
 class Iterator(_py_dataset_base()):  # type: ignore[misc]

@@ -16,6 +16,8 @@ from tunekit._errors import InvalidParameterError
 from tunekit._validation import (
     check_in,
     check_positive_int,
+    check_seed,
+    check_validation_split,
     did_you_mean,
     invalid_parameter,
     received,
@@ -78,25 +80,9 @@ def _check_labels(labels: Any, class_names: Any) -> None:
 
 
 def _check_split_args(validation_split: Any, subset: Any) -> None:
-    split = 0.0 if validation_split is None else validation_split
-    if isinstance(split, bool) or not isinstance(split, (int, float)):
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1 (a float such as 0.2).",
-            "validation_split",
-            validation_split,
-        )
-    if split and not 0 < split < 1:
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1, e.g. 0.2.",
-            "validation_split",
-            validation_split,
-        )
-    if split < 0:
-        raise _keras_error(
-            "`validation_split` must be between 0 and 1, e.g. 0.2.",
-            "validation_split",
-            validation_split,
-        )
+    split = check_validation_split(
+        0.0 if validation_split is None else validation_split
+    )
     if subset not in ("training", "validation", "both", None):
         hint = did_you_mean(str(subset), ["training", "validation", "both"])
         raise _keras_error(
@@ -187,6 +173,5 @@ def check_arguments(
     check_in("decoder", decoder, ["pil", "tf"])
     check_in("cache_check", cache_check, list(CACHE_CHECKS))
     resolve_cache_dir(cache)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise invalid_parameter("seed", seed, "an integer or None")
+    check_seed(seed)
     return size, name, fmt

@@ -23,7 +23,12 @@ from tunekit._keras_memory import (
     release_traced_graphs,
 )
 from tunekit._seeding import fresh_session
-from tunekit._validation import did_you_mean, invalid_parameter, received
+from tunekit._validation import (
+    check_validation_split,
+    did_you_mean,
+    invalid_parameter,
+    received,
+)
 from tunekit._warnings import warn
 from tunekit.estimators._build_fn import BuildSpec, build_spec, defines_call, describe
 from tunekit.estimators._keras_arguments import (
@@ -296,15 +301,7 @@ class KerasEstimatorBase(BaseEstimator):
                 or value < 1
             ):
                 raise invalid_parameter(name, value, "an integer >= 1")
-        split = self.validation_split
-        if (
-            isinstance(split, bool)
-            or not isinstance(split, (int, float, np.number))
-            or not 0.0 <= float(split) < 1.0
-        ):
-            raise invalid_parameter(
-                "validation_split", split, "a float in [0, 1)", "Use 0.0 for none."
-            )
+        check_validation_split(self.validation_split)
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise invalid_parameter(
                 "callbacks",

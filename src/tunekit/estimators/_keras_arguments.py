@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 
 from tunekit._errors import InvalidParameterError
-from tunekit._validation import did_you_mean, invalid_parameter, received
+from tunekit._validation import (
+    check_validation_split,
+    did_you_mean,
+    invalid_parameter,
+    received,
+)
 
 __all__ = [
     "DATA_ARGUMENTS",
@@ -102,14 +107,7 @@ def check_keras_argument(name: str, value: Any, *, epochs: Any = None) -> None:
                 "nothing would be trained.",
             )
     elif name == "validation_split":
-        if (
-            isinstance(value, (bool, np.bool_))
-            or not isinstance(value, (int, float, np.number))
-            or not 0.0 <= float(value) < 1.0
-        ):
-            raise invalid_parameter(
-                name, value, "a float in [0, 1)", "Use 0.0 for none."
-            )
+        check_validation_split(value)
     elif name == "callbacks":
         if value is not None and not isinstance(value, (list, tuple)):
             raise invalid_parameter(

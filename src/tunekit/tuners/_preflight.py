@@ -52,7 +52,6 @@ __all__ = [
     "check_hypermodel",
     "check_kwargs",
     "check_search",
-    "check_seed",
     "project_path",
     "split_search_arguments",
     "uncopyable_callbacks",
@@ -204,12 +203,6 @@ def check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
         f"`{caller}()` got unexpected keyword argument(s) {unknown}.{hint} "
         f"{received(name, kwargs[name])}"
     )
-
-
-def check_seed(seed: Any) -> None:
-    """Refuse a ``seed`` that is not None or an integer."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise invalid_parameter("seed", seed, "an integer or None")
 
 
 # --------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from tunekit._keras_memory import (
 from tunekit._seeding import derived_seed, restored_random_state, seed_all
 from tunekit._validation import (
     check_positive_int,
+    check_seed,
     invalid_parameter,
 )
 from tunekit.tuners._distributed import (
@@ -83,7 +84,6 @@ from tunekit.tuners._preflight import check_directory as _check_directory
 from tunekit.tuners._preflight import check_hypermodel as _check_hypermodel
 from tunekit.tuners._preflight import check_kwargs as _check_kwargs
 from tunekit.tuners._preflight import check_search, split_search_arguments
-from tunekit.tuners._preflight import check_seed as _check_seed
 from tunekit.tuners._preflight import project_path as _project_dir
 from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callbacks
 from tunekit.tuners._project_lock import check_project_unlocked
@@ -172,7 +172,7 @@ class _TunekitMixin:
         check_distribution_strategy(kwargs.get("distribution_strategy"))
         if not isinstance(overwrite, bool):
             raise invalid_parameter("overwrite", overwrite, "True or False")
-        _check_seed(seed)
+        check_seed(seed)
         _check_directory(directory, project_name)
         # Before KerasTuner reloads or (overwrite=True) deletes the project.
         check_project_unlocked(_project_dir(directory, project_name))
