@@ -269,6 +269,7 @@ def test_a_worker_never_deletes_the_shared_project(tmp_path, clean_env):
 def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_env):
     from keras_tuner.src.engine import trial as trial_module
 
+    from tunekit.tuners._oracles import TunekitOracle
     from tunekit.tuners._session import _number_trial_for_kerastuner
     from tunekit.tuners._trial_runner import _known_trials
 
@@ -284,10 +285,10 @@ def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_e
     assert dist.local_trials(client) is None
     assert dist.local_trials(chief.oracle) == {}
     # The chief ranks pruned trials and draws the queued ones; not the client.
-    assert not hasattr(type(client), "_tunekit_ranks_pruned_last")
+    assert not isinstance(client, TunekitOracle)
     assert "get_best_trials" not in vars(client)
     assert "_random_values" not in vars(client)
-    assert chief.oracle._tunekit_ranks_pruned_last
+    assert isinstance(chief.oracle, TunekitOracle)
     trial = trial_module.Trial(client.hyperparameters, trial_id="0")
     _number_trial_for_kerastuner(client, trial)  # no AttributeError
     # Finished trials come from the chief (get_best_trials), never `.trials`.

@@ -79,6 +79,11 @@ from tunekit.tuners._objective import (
     sample_batch,
     validate_objective,
 )
+from tunekit.tuners._oracles import (
+    BayesianOptimizationOracle,
+    HyperbandOracle,
+    RandomSearchOracle,
+)
 from tunekit.tuners._project_files import check_project_files, unwritable_project
 from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
@@ -123,6 +128,7 @@ _TUNER_KWARGS = frozenset(
         "pruning",
         "fit_hyperparameters",
         "initial_trials",
+        "stop_condition",
     }
 )
 _DEFAULT_FAILURE_LIMIT = 3  # keras_tuner's max_consecutive_failed_trials default
@@ -214,12 +220,20 @@ class _TunekitMixin:
         self._tunekit_deferring_reload = True
         return checked
 
-    def _tunekit_finish(self, kwargs: dict[str, Any]) -> None:
+    def _tunekit_oracle_options(self) -> dict[str, Any]:
+        """What tunekit's oracle takes besides KerasTuner's arguments."""
+        return {
+            "initial_trials": self._tunekit_initial_trials,
+            "stop_condition": self._tunekit_stop_condition,
+        }
+
+    def _tunekit_finish(self, kwargs: dict[str, Any], oracle: Any) -> None:
         """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
         config = self._tunekit
         self._tunekit_deferring_reload = False
         adopt_worker_client(self)  # a distributed worker: no reload of its own
-        finish_tuner(self)  # fit_hyperparameters into the space; pruned ranked last
+        finish_tuner(self)  # fit_hyperparameters into the space
+        oracle.queue_initial_trials()  # checked against the filled space
         config.fingerprint = _fingerprint(self, config)
         if self._tunekit_pending_reload:
             self._tunekit_pending_reload = False
@@ -502,7 +516,13 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
         **kwargs: Any,
     ) -> None:
         max_epochs = check_positive_int("max_epochs", max_epochs)
+        trial_cap = kwargs.pop("trial_cap", None)
+        if trial_cap is not None:
+            trial_cap = check_positive_int("trial_cap", trial_cap)
         schedule = hyperband_schedule(max_epochs, factor, hyperband_iterations)
+        budget: dict[str, Any] = {"hyperband_iterations": hyperband_iterations}
+        if trial_cap is not None:  # projects without a cap keep their fingerprint
+            budget["trial_cap"] = trial_cap
         checked = self._tunekit_prepare(
             hypermodel,
             objective,
@@ -512,12 +532,11 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
             seed=seed,
             verbose=verbose,
             settings={"max_epochs": max_epochs, "factor": factor},
-            budget={"hyperband_iterations": hyperband_iterations},
+            budget=budget,
             kwargs=kwargs,
             schedule=schedule,
         )
-        super().__init__(
-            hypermodel,
+        oracle = HyperbandOracle(
             checked,
             max_epochs=max_epochs,
             factor=factor,
@@ -528,13 +547,21 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            trial_cap=trial_cap,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -608,9 +635,8 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
             budget={"max_trials": max_trials},
             kwargs=kwargs,
         )
-        super().__init__(
-            hypermodel,
-            checked,
+        oracle = BayesianOptimizationOracle(
+            objective=checked,
             max_trials=max_trials,
             num_initial_points=num_initial_points,
             alpha=alpha,
@@ -621,13 +647,20 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -688,9 +721,9 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
             budget={"max_trials": max_trials},
             kwargs=kwargs,
         )
-        super().__init__(
-            hypermodel,
-            checked,
+        self.seed = seed  # as keras_tuner.RandomSearch
+        oracle = RandomSearchOracle(
+            objective=checked,
             max_trials=max_trials,
             seed=seed,
             hyperparameters=hyperparameters,
@@ -698,13 +731,20 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -845,7 +885,8 @@ def _check_directory(directory: Any, project_name: Any) -> None:
 
 
 def _check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
-    unknown = sorted(set(kwargs) - _TUNER_KWARGS)
+    allowed = _TUNER_KWARGS | ({"trial_cap"} if kind == "hyperband" else set())
+    unknown = sorted(set(kwargs) - allowed)
     if not unknown:
         return
     name = unknown[0]
