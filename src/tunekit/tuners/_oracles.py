@@ -185,9 +185,19 @@ class HyperbandOracle(TunekitOracle, keras_tuner.oracles.HyperbandOracle):
     trial_cap : int, optional
         At most this many trials (KerasTuner's ``Oracle.max_trials``, which
         its ``HyperbandOracle`` does not take); the search ends there.
+
+    A reloaded project keeps the ``hyperband_iterations`` given now:
+    KerasTuner's ``set_state`` restores the saved one (kt#234), so a budget
+    raised on resume would otherwise be ignored.
     """
 
     def __init__(self, *args: Any, trial_cap: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if trial_cap is not None:
             self.max_trials = trial_cap
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """KerasTuner's ``set_state``; ``hyperband_iterations`` stays as given."""
+        iterations = self.hyperband_iterations
+        super().set_state(state)
+        self.hyperband_iterations = iterations

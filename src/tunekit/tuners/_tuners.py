@@ -1090,11 +1090,7 @@ def _guard_existing_project(tuner: Any, config: _Config) -> None:
             "or choose a new `project_name`."
         )
     tuner._tunekit_deferring_reload = False
-    super(_TunekitMixin, tuner).reload()
-    if config.kind == "hyperband":
-        # KerasTuner restores the old hyperband_iterations (kt#234); apply the
-        # new, larger budget.
-        tuner.oracle.hyperband_iterations = config.budget["hyperband_iterations"]
+    super(_TunekitMixin, tuner).reload()  # keeps the new hyperband_iterations
     _report_resume(tuner, config)
 
 
