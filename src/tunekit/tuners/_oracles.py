@@ -38,6 +38,7 @@ __all__ = [
     "RandomSearchOracle",
     "StopCondition",
     "TunekitOracle",
+    "create_trial_or_stop",
 ]
 
 
@@ -119,36 +120,56 @@ class TunekitOracle:
 
     # ---- stopping --------------------------------------------------------------
 
+    @property
+    def stop_condition(self) -> StopCondition | None:
+        """The condition asked before each new trial (``None``: never stop early)."""
+        return self._tunekit_stop
+
     @keras_tuner.synchronized
     def create_trial(self, tuner_id: str) -> Any:
         """KerasTuner's next trial, or a ``STOPPED`` one once the condition says so."""
-        condition = self._tunekit_stop
-        if condition is None:
-            return super().create_trial(tuner_id)  # type: ignore[misc]
-        from keras_tuner.engine import trial as trial_module
-
-        direction = self.objective.direction  # type: ignore[attr-defined]
-        reason = condition.reason_to_stop(best=self._best_score(), direction=direction)
-        if reason is None:
-            trial = super().create_trial(tuner_id)  # type: ignore[misc]
-            if trial.status == trial_module.TrialStatus.RUNNING:
-                condition.trial_started()
-            return trial
-        condition.search_stopped(reason)
-        # KerasTuner's own end-of-search signal; nothing is recorded.
-        return trial_module.Trial(
-            self.get_space(),  # type: ignore[attr-defined]
-            status=trial_module.TrialStatus.STOPPED,
+        return create_trial_or_stop(
+            self,
+            self._tunekit_stop,
+            super().create_trial,
+            tuner_id,  # type: ignore[misc]
         )
 
-    def _best_score(self) -> float | None:
-        try:
-            best = self.get_best_trials(1)
-        except Exception:  # no completed trial yet
-            return None
-        if not best or best[0].score is None:
-            return None
-        return float(best[0].score)
+
+def create_trial_or_stop(
+    oracle: Any, condition: StopCondition | None, create: Any, tuner_id: str
+) -> Any:
+    """``create(tuner_id)``, or a ``STOPPED`` trial once ``condition`` says so.
+
+    ``oracle`` is a tunekit oracle, or a distributed worker's client of the
+    chief's (its best trials come from the chief).
+    """
+    if condition is None:
+        return create(tuner_id)
+    from keras_tuner.engine import trial as trial_module
+
+    direction = oracle.objective.direction
+    reason = condition.reason_to_stop(best=_best_score(oracle), direction=direction)
+    if reason is None:
+        trial = create(tuner_id)
+        if trial.status == trial_module.TrialStatus.RUNNING:
+            condition.trial_started()
+        return trial
+    condition.search_stopped(reason)
+    # KerasTuner's own end-of-search signal; nothing is recorded.
+    return trial_module.Trial(
+        oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+    )
+
+
+def _best_score(oracle: Any) -> float | None:
+    try:
+        best = oracle.get_best_trials(1)
+    except Exception:  # no completed trial yet
+        return None
+    if not best or best[0].score is None:
+        return None
+    return float(best[0].score)
 
 
 class RandomSearchOracle(TunekitOracle, keras_tuner.oracles.RandomSearchOracle):
