@@ -297,6 +297,29 @@ def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_e
     assert _known_trials(client) == [] and asked
 
 
+def test_a_workers_own_budget_ends_its_search_without_asking_for_a_trial(
+    tmp_path, clean_env
+):
+    from tunekit.cli._budget import SearchBudget
+
+    _fingerprint_of(tmp_path)
+    for name, value in _env_of("worker0").items():
+        clean_env.setenv(name, value)
+    budget = SearchBudget(target=0.5)
+    worker = tunekit.RandomSearch(
+        _build_like_fingerprint, "val_accuracy", max_trials=3, directory=tmp_path,
+        project_name="p", verbose=False, stop_condition=budget,
+    )  # fmt: skip
+    client = worker.oracle
+    assert dist.local_trials(client) is None
+    # The chief's best (asked over RPC) reached the worker's --target.
+    best = type("Trial", (), {"score": 0.75})()
+    client.get_best_trials = lambda num_trials=1: [best]
+    trial = client.create_trial("worker0")  # never reaches the chief's create_trial
+    assert trial.status == "STOPPED"
+    assert budget.stopped_because == "the best val_accuracy 0.7500 reached --target 0.5"
+
+
 def _build_like_fingerprint(hp):
     import keras
 

@@ -156,9 +156,10 @@ def create_trial_or_stop(
             condition.trial_started()
         return trial
     condition.search_stopped(reason)
-    # KerasTuner's own end-of-search signal; nothing is recorded.
+    # KerasTuner's own end-of-search signal; nothing is recorded. The local
+    # space (get_space() would be a call to the chief on a worker).
     return trial_module.Trial(
-        oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+        oracle.hyperparameters.copy(), status=trial_module.TrialStatus.STOPPED
     )
 
 
