@@ -1261,7 +1261,10 @@ def hyperband(
         project already tried is skipped. The tuner classes default to None.
     **kwargs
         Other ``keras_tuner.Hyperband`` arguments (``hyperparameters``,
-        ``executions_per_trial``, ``max_consecutive_failed_trials``...).
+        ``executions_per_trial``, ``max_consecutive_failed_trials``...), and
+        tunekit's ``trial_cap`` (at most that many trials; part of the
+        project's fingerprint) and ``stop_condition`` (see
+        :mod:`tunekit.tuners._oracles`).
 
     Returns
     -------
