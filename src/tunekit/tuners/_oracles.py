@@ -128,12 +128,8 @@ class TunekitOracle:
     @keras_tuner.synchronized
     def create_trial(self, tuner_id: str) -> Any:
         """KerasTuner's next trial, or a ``STOPPED`` one once the condition says so."""
-        return create_trial_or_stop(
-            self,
-            self._tunekit_stop,
-            super().create_trial,
-            tuner_id,  # type: ignore[misc]
-        )
+        create = super().create_trial  # type: ignore[misc]
+        return create_trial_or_stop(self, self._tunekit_stop, create, tuner_id)
 
 
 def create_trial_or_stop(
