@@ -283,3 +283,73 @@ def test_every_exception_is_defined_in_errors_and_exported():
     public = set(found) - _PRIVATE_SIGNALS
     missing = sorted(public - set(tunekit.__all__))
     assert not missing, f"exceptions not exported from tunekit: {missing}"
+
+
+# --------------------------------------------------------------------------
+# No instance patches on KerasTuner's oracles: tunekit's behaviour lives in
+# its Oracle subclasses (tunekit.tuners._oracles), handed to Tuner.__init__.
+# --------------------------------------------------------------------------
+
+
+def _names_an_oracle(node: ast.AST) -> bool:
+    """``oracle`` or ``<anything>.oracle`` (``tuner.oracle``, ``self.oracle``)."""
+    if isinstance(node, ast.Name):
+        return node.id == "oracle"
+    return isinstance(node, ast.Attribute) and node.attr == "oracle"
+
+
+# KerasTuner's public oracle settings (BaseTuner.search sets `verbose` itself).
+_ORACLE_SETTINGS = {"verbose"}
+
+
+def _oracle_patches(source: str, where: str) -> list[str]:
+    """Assignments to, or ``setattr`` on, an attribute of an oracle object."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "delattr")
+            and node.args
+            and _names_an_oracle(node.args[0])
+        ):
+            found.append(f"{where}:{node.lineno}: {node.func.id}(...)")
+        for target in targets:
+            flat = target.elts if isinstance(target, ast.Tuple) else [target]
+            for item in flat:
+                if (
+                    isinstance(item, ast.Attribute)
+                    and _names_an_oracle(item.value)
+                    and item.attr not in _ORACLE_SETTINGS
+                ):
+                    found.append(f"{where}:{node.lineno}: {ast.unparse(item)} = ...")
+    return found
+
+
+def test_the_oracle_patch_guard_finds_each_kind_of_patch():
+    source = (
+        "oracle.get_best_trials = f\n"
+        "tuner.oracle.max_trials = 3\n"
+        "setattr(self.oracle, 'create_trial', g)\n"
+        "self.max_trials = 3\n"  # an oracle class's own state: fine
+        "tuner.oracle = client\n"  # replacing the oracle is not patching it
+        "oracle.verbose = 0\n"  # KerasTuner's public setting
+    )
+    assert len(_oracle_patches(source, "x.py")) == 3
+
+
+def test_no_module_patches_an_oracle_instance():
+    patches = [
+        found
+        for path in _modules()
+        for found in _oracle_patches(path.read_text(), str(path.relative_to(PACKAGE)))
+    ]
+    assert not patches, (
+        "Extend tunekit's oracles (tunekit/tuners/_oracles.py) instead of "
+        f"replacing an oracle's attributes at run time: {patches}"
+    )

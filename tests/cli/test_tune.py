@@ -207,18 +207,19 @@ def test_the_first_trial_is_the_presets_defaults_unless_random_start(tmp_path):
 
     from tunekit.cli._tune import _make_tuner, add_arguments
     from tunekit.hypermodels._cnn import build_cnn_hypermodel
-    from tunekit.tuners._initial_trials import _QueuedFirst
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     hypermodel = build_cnn_hypermodel((8, 8, 1), 2, preset="dense_head")
     common = [str(tmp_path), "--tuner", "random", "--directory", str(tmp_path / "p")]
     default = _make_tuner(parser.parse_args(common), hypermodel)
-    assert isinstance(default.oracle._random_values, _QueuedFirst)
-    assert default.oracle._random_values()["learning_rate"] == 1e-3
+    first = default.oracle.create_trial("tuner0").hyperparameters.values
+    assert first["learning_rate"] == 1e-3
+    assert first == {hp.name: hp.default for hp in default.oracle.hyperparameters.space}
     args = parser.parse_args([*common, "--random-start", "--overwrite"])
     random_start = _make_tuner(args, hypermodel)
-    assert not isinstance(random_start.oracle._random_values, _QueuedFirst)
+    drawn = random_start.oracle.create_trial("tuner0").hyperparameters.values
+    assert drawn != first  # a random draw (seed 0), not the preset's defaults
 
 
 def test_best_block_rounds_floats_and_json_keeps_them_exact(capsys):

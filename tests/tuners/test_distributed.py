@@ -269,6 +269,7 @@ def test_a_worker_never_deletes_the_shared_project(tmp_path, clean_env):
 def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_env):
     from keras_tuner.src.engine import trial as trial_module
 
+    from tunekit.tuners._oracles import TunekitOracle
     from tunekit.tuners._session import _number_trial_for_kerastuner
     from tunekit.tuners._trial_runner import _known_trials
 
@@ -284,16 +285,39 @@ def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_e
     assert dist.local_trials(client) is None
     assert dist.local_trials(chief.oracle) == {}
     # The chief ranks pruned trials and draws the queued ones; not the client.
-    assert not hasattr(type(client), "_tunekit_ranks_pruned_last")
+    assert not isinstance(client, TunekitOracle)
     assert "get_best_trials" not in vars(client)
     assert "_random_values" not in vars(client)
-    assert chief.oracle._tunekit_ranks_pruned_last
+    assert isinstance(chief.oracle, TunekitOracle)
     trial = trial_module.Trial(client.hyperparameters, trial_id="0")
     _number_trial_for_kerastuner(client, trial)  # no AttributeError
     # Finished trials come from the chief (get_best_trials), never `.trials`.
     asked = []
     client.get_best_trials = lambda num_trials=1: asked.append(num_trials) or []
     assert _known_trials(client) == [] and asked
+
+
+def test_a_workers_own_budget_ends_its_search_without_asking_for_a_trial(
+    tmp_path, clean_env
+):
+    from tunekit.cli._budget import SearchBudget
+
+    _fingerprint_of(tmp_path)
+    for name, value in _env_of("worker0").items():
+        clean_env.setenv(name, value)
+    budget = SearchBudget(target=0.5)
+    worker = tunekit.RandomSearch(
+        _build_like_fingerprint, "val_accuracy", max_trials=3, directory=tmp_path,
+        project_name="p", verbose=False, stop_condition=budget,
+    )  # fmt: skip
+    client = worker.oracle
+    assert dist.local_trials(client) is None
+    # The chief's best (asked over RPC) reached the worker's --target.
+    best = type("Trial", (), {"score": 0.75})()
+    client.get_best_trials = lambda num_trials=1: [best]
+    trial = client.create_trial("worker0")  # never reaches the chief's create_trial
+    assert trial.status == "STOPPED"
+    assert budget.stopped_because == "the best val_accuracy 0.7500 reached --target 0.5"
 
 
 def _build_like_fingerprint(hp):

@@ -1,6 +1,8 @@
 """``--time-budget`` and ``--target``: end a search early, cleanly.
 
-:class:`SearchBudget` is checked each time KerasTuner asks the oracle for the
+:class:`SearchBudget` is a stop condition of tunekit's oracles
+(:mod:`tunekit.tuners._oracles`), handed to the tuner at construction
+(``stop_condition=``) and asked each time KerasTuner asks the oracle for the
 next trial. Once the time is spent or the best score reaches the target, the
 oracle answers with a ``STOPPED`` trial, KerasTuner's own signal for "the
 search is over": the search loop ends normally, the trial in progress has
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = ["SearchBudget", "check_target", "minutes"]
 
@@ -98,7 +99,7 @@ class SearchBudget:
     Parameters
     ----------
     seconds : float or None
-        Wall-clock budget, counted from :meth:`install`. A trial that is
+        Wall-clock budget, counted from the budget's creation. A trial that is
         running when it runs out is finished, not cut, and every run trains
         at least one trial (so a resumed search always makes progress).
     target : float or None
@@ -151,40 +152,10 @@ class SearchBudget:
                 )
         return None
 
-    def install(self, tuner: Any) -> None:
-        """Make ``tuner``'s oracle end the search once a limit is reached."""
-        self._start = time.monotonic()
-        if not self.active:
-            return
-        from keras_tuner.engine import trial as trial_module
+    def trial_started(self) -> None:
+        """The oracle handed out a new trial."""
+        self.trials_started += 1
 
-        oracle = tuner.oracle
-        create_trial = oracle.create_trial
-        budget = self
-
-        def create_trial_within_budget(tuner_id: str) -> Any:
-            reason = budget.reason_to_stop(
-                best=_best_score(oracle), direction=oracle.objective.direction
-            )
-            if reason is None:
-                trial = create_trial(tuner_id)
-                if trial.status == trial_module.TrialStatus.RUNNING:
-                    budget.trials_started += 1
-                return trial
-            budget.stopped_because = reason
-            # KerasTuner's own end-of-search signal; nothing is recorded.
-            return trial_module.Trial(
-                oracle.get_space(), status=trial_module.TrialStatus.STOPPED
-            )
-
-        oracle.create_trial = create_trial_within_budget
-
-
-def _best_score(oracle: Any) -> float | None:
-    try:
-        best = oracle.get_best_trials(1)
-    except Exception:  # no completed trial yet
-        return None
-    if not best or best[0].score is None:
-        return None
-    return float(best[0].score)
+    def search_stopped(self, reason: str) -> None:
+        """The oracle ended the search for ``reason``."""
+        self.stopped_because = reason

@@ -176,8 +176,14 @@ def _load_digits(seed: int) -> dict[str, Any]:
 
 
 def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
-    """Create the tuner for ``args`` with tunekit's factories (the one place)."""
-    tuner = make_tuner(
+    """Create the tuner for ``args`` with tunekit's factories (the one place).
+
+    A Hyperband demo with ``--max-trials`` is capped by its oracle
+    (``trial_cap=``), which the project's fingerprint records.
+    """
+    capped = args.tuner == "hyperband" and args.max_trials is not None
+    cap = {"trial_cap": args.max_trials} if capped else {}
+    return make_tuner(
         args.tuner,
         hypermodel,
         OBJECTIVE,
@@ -190,10 +196,8 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
         overwrite=args.overwrite,
         seed=args.seed,
         verbose=args.verbose,
+        **cap,
     )
-    if args.tuner == "hyperband" and args.max_trials is not None:
-        tuner.oracle.max_trials = args.max_trials
-    return tuner
 
 
 def _format_value(value: Any) -> str:

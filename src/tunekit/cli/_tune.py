@@ -403,7 +403,9 @@ def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return train, val, test
 
 
-def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
+def _make_tuner(
+    args: argparse.Namespace, hypermodel: Any, budget: SearchBudget | None = None
+) -> Any:
     project = args.project_name or (
         f"{os.path.basename(os.path.normpath(args.dir))}_{args.tuner}"
     )
@@ -414,6 +416,7 @@ def _make_tuner(args: argparse.Namespace, hypermodel: Any) -> Any:
         directory=args.directory, project_name=project,
         overwrite=args.overwrite, seed=args.seed, verbose=not args.quiet,
         initial_trials=None if args.random_start else "defaults",
+        stop_condition=budget if budget is not None and budget.active else None,
     )  # fmt: skip
 
 
@@ -444,7 +447,11 @@ def _run(args: argparse.Namespace) -> int:
         class_weight = dict(weights)
         say("class weights:", {class_names[k]: round(v, 3) for k, v in
                                class_weight.items()})  # fmt: skip
-    tuner = _make_tuner(args, hypermodel)
+    budget = SearchBudget(
+        seconds=None if args.time_budget is None else args.time_budget * 60,
+        target=args.target,
+    )
+    tuner = _make_tuner(args, hypermodel, budget)
     # No `verbose` in search(): tunekit's one-line-per-trial display. `--verbose`
     # restores KerasTuner's display and Keras' step bars; quiet runs show neither.
     fit_kwargs: dict[str, Any] = {}
@@ -456,11 +463,6 @@ def _run(args: argparse.Namespace) -> int:
         fit_kwargs["epochs"] = args.max_epochs
     if class_weight is not None:
         fit_kwargs["class_weight"] = class_weight
-    budget = SearchBudget(
-        seconds=None if args.time_budget is None else args.time_budget * 60,
-        target=args.target,
-    )
-    budget.install(tuner)
     tuner.search(train, validation_data=val, **fit_kwargs)
     if budget.stopped_because:
         say(

@@ -403,6 +403,13 @@ def _client_class() -> type:
             )
             self.stub = protos.get_service_grpc().OracleStub(channel)
 
+        def create_trial(self, tuner_id: str) -> Any:
+            """The chief's next trial; ``STOPPED`` once this worker's budget is up."""
+            from tunekit.tuners._oracles import create_trial_or_stop
+
+            condition = getattr(self._oracle, "stop_condition", None)
+            return create_trial_or_stop(self, condition, super().create_trial, tuner_id)
+
         def __getattr__(self, name: str) -> Any:
             if name in self._LOCAL:
                 return getattr(self._oracle, name)

@@ -11,9 +11,10 @@ chosen configurations, as Optuna's ``study.enqueue_trial`` does by hand.
 Each queued configuration is checked against the search space when the tuner
 is created (unknown names, values outside the space, inactive conditional
 hyperparameters), then handed out in order in place of the oracle's random
-draws. A queued configuration that some trial of the project already has
-(after a resume, or a trial still running on another worker) is skipped, so
-nothing is trained twice.
+draws by tunekit's oracles (:mod:`tunekit.tuners._oracles`). A queued
+configuration that some trial of the project already has (after a resume, or
+a trial still running on another worker) is skipped, so nothing is trained
+twice.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tunekit._validation import did_you_mean, invalid_parameter
-from tunekit.tuners._distributed import local_trials
 
-__all__ = ["check_initial_trials", "install_initial_trials", "queued_values"]
+__all__ = ["check_initial_trials", "queued_values"]
 
 DEFAULTS = "defaults"
 _EXPECTED = (
@@ -135,46 +135,3 @@ def queued_values(space: Any, entries: list[Any]) -> list[dict[str, Any]]:
         _values_for(space, {} if entry == DEFAULTS else entry, position)
         for position, entry in enumerate(entries)
     ]
-
-
-class _QueuedFirst:
-    """Stands in for an oracle's ``_random_values``: queued values first."""
-
-    def __init__(self, oracle: Any, queue: list[dict[str, Any]]) -> None:
-        self.oracle = oracle
-        self.queue = queue
-
-    def _tried(self, values: dict[str, Any]) -> bool:
-        for trial in self.oracle.trials.values():
-            have = trial.hyperparameters.values
-            if all(have.get(name) == value for name, value in values.items()):
-                return True
-        return False
-
-    def __call__(self) -> Any:
-        for values in self.queue:
-            if not self._tried(values):
-                return dict(values)
-        return type(self.oracle)._random_values(self.oracle)
-
-
-def install_initial_trials(tuner: Any, entries: list[Any]) -> None:
-    """Check ``entries`` against the tuner's space; queue them in its oracle."""
-    if not entries:
-        return
-    oracle = tuner.oracle
-    queue = queued_values(oracle.hyperparameters, entries)
-    initial_points = getattr(oracle, "num_initial_points", None)
-    bayesian = tuner._tunekit_kind == "bayesian_optimization"
-    if bayesian and initial_points and initial_points < len(queue):
-        raise invalid_parameter(
-            "initial_trials",
-            entries,
-            f"at most num_initial_points={initial_points} configurations "
-            "(BayesianOptimization tries queued trials in place of its "
-            "random initial points)",
-            "Raise `num_initial_points` or queue fewer trials.",
-        )
-    if local_trials(oracle) is None:
-        return  # a distributed worker: the chief's oracle draws the trials
-    oracle._random_values = _QueuedFirst(oracle, queue)

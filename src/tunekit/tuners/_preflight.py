@@ -82,6 +82,7 @@ _TUNER_KWARGS = frozenset(
         "pruning",
         "fit_hyperparameters",
         "initial_trials",
+        "stop_condition",
     }
 )
 
@@ -186,11 +187,12 @@ def check_directory(directory: Any, project_name: Any) -> None:
 
 def check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
     """Refuse keyword arguments KerasTuner's tuners and oracles do not take."""
-    unknown = sorted(set(kwargs) - _TUNER_KWARGS)
+    allowed = _TUNER_KWARGS | ({"trial_cap"} if kind == "hyperband" else set())
+    unknown = sorted(set(kwargs) - allowed)
     if not unknown:
         return
     name = unknown[0]
-    hint = did_you_mean(name, _TUNER_KWARGS)
+    hint = did_you_mean(name, allowed)
     if kind == "hyperband" and name in ("max_trials", "epochs"):
         hint = (
             " Hyperband has no `max_trials` or `epochs`: its budget is "

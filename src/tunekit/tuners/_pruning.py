@@ -33,7 +33,6 @@ import numpy as np
 
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import check_positive_int, invalid_parameter, received
-from tunekit.tuners._distributed import local_trials
 
 __all__ = ["MedianPruning", "Pruning", "PruningHistory", "is_pruned"]
 
@@ -298,31 +297,6 @@ def is_pruned(trial: Any) -> bool:
 def pruned_message(reason: str) -> str:
     """The message stored on a pruned trial."""
     return f"{PRUNED_MARK}: {reason}"
-
-
-def rank_pruned_last(oracle: Any) -> None:
-    """Make ``oracle.get_best_trials`` rank pruned trials after the full ones.
-
-    KerasTuner's ``get_best_hyperparameters``, ``get_best_models``,
-    ``results_summary`` and its display all ask the oracle for its best
-    trials, so this one change keeps a pruned trial from being "the best".
-    """
-    if getattr(oracle, "_tunekit_ranks_pruned_last", False):
-        return
-    if local_trials(oracle) is None:
-        return  # a distributed worker: the chief's oracle ranks its trials
-    original = oracle.get_best_trials
-
-    def get_best_trials(num_trials: int = 1) -> list[Any]:
-        ranked = original(max(len(oracle.trials), num_trials))
-        full = [t for t in ranked if t.status == "COMPLETED" and not is_pruned(t)]
-        pruned = [t for t in ranked if t.status == "COMPLETED" and is_pruned(t)]
-        others = [t for t in ranked if t.status != "COMPLETED"]
-        return (full + pruned + others)[:num_trials]
-
-    get_best_trials.__doc__ = original.__doc__
-    oracle.get_best_trials = get_best_trials
-    oracle._tunekit_ranks_pruned_last = True
 
 
 def pruning_callback(

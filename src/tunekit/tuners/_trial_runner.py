@@ -23,6 +23,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from tunekit._validation import invalid_parameter
 from tunekit.tuners._distributed import known_trials
 from tunekit.tuners._fit_args import (
     SearchPlan,
@@ -37,17 +38,13 @@ from tunekit.tuners._fit_hyperparameters import (
     register_fit_hyperparameters,
     trial_fit_arguments,
 )
-from tunekit.tuners._initial_trials import (
-    check_initial_trials,
-    install_initial_trials,
-)
+from tunekit.tuners._initial_trials import check_initial_trials
 from tunekit.tuners._pruning import (
     Pruning,
     PruningHistory,
     is_pruned,
     pruned_message,
     pruning_callback,
-    rank_pruned_last,
     resolve_pruning,
 )
 from tunekit.tuners._trial_records import (
@@ -73,10 +70,17 @@ _known_trials = known_trials  # the name tests and older code use
 
 
 def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
-    """Pop ``pruning``, ``fit_hyperparameters``, ``initial_trials`` from kwargs."""
+    """Pop ``pruning``, ``fit_hyperparameters``, ``initial_trials``, ``stop_condition``.
+
+    ``initial_trials`` and ``stop_condition`` go to tunekit's oracle
+    (:mod:`tunekit.tuners._oracles`) when the tuner creates it.
+    """
     kind = tuner._tunekit_kind
     tuner._tunekit_initial_trials = check_initial_trials(
         kwargs.pop("initial_trials", None)
+    )
+    tuner._tunekit_stop_condition = check_stop_condition(
+        kwargs.pop("stop_condition", None)
     )
     tuner._tunekit_pruning = resolve_pruning(kwargs.pop("pruning", None), kind)
     tuner._tunekit_fit_hyperparameters = check_fit_hyperparameters(
@@ -85,14 +89,25 @@ def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
 
 
 def finish_tuner(tuner: Any) -> None:
-    """After KerasTuner's constructor, before the fingerprint: space and ranking."""
+    """After KerasTuner's constructor, before the fingerprint: the search space."""
     space = tuner.oracle.hyperparameters
     declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
     register_fit_hyperparameters(space, declared)
     names = [hp.name for hp in space.space]
     check_hyperband_epochs(names, tuner._tunekit_kind, source="the search space")
-    rank_pruned_last(tuner.oracle)
-    install_initial_trials(tuner, getattr(tuner, "_tunekit_initial_trials", []))
+
+
+def check_stop_condition(condition: Any) -> Any:
+    """``stop_condition``: None or an object the oracle can ask before each trial."""
+    methods = ("reason_to_stop", "trial_started", "search_stopped")
+    if condition is None or all(callable(getattr(condition, m, None)) for m in methods):
+        return condition
+    raise invalid_parameter(
+        "stop_condition",
+        condition,
+        "None or an object with reason_to_stop(*, best, direction), "
+        "trial_started() and search_stopped(reason) (e.g. the CLI's SearchBudget)",
+    )
 
 
 # --------------------------------------------------------------------------

@@ -78,6 +78,11 @@ from tunekit.tuners._kerastuner import maybe_compute_model_size
 from tunekit.tuners._objective import (
     validate_objective,
 )
+from tunekit.tuners._oracles import (
+    BayesianOptimizationOracle,
+    HyperbandOracle,
+    RandomSearchOracle,
+)
 
 # The mixin and the factories call these by their former private names.
 from tunekit.tuners._preflight import check_directory as _check_directory
@@ -191,12 +196,20 @@ class _TunekitMixin:
         self._tunekit_deferring_reload = True
         return checked
 
-    def _tunekit_finish(self, kwargs: dict[str, Any]) -> None:
+    def _tunekit_oracle_options(self) -> dict[str, Any]:
+        """What tunekit's oracle takes besides KerasTuner's arguments."""
+        return {
+            "initial_trials": self._tunekit_initial_trials,
+            "stop_condition": self._tunekit_stop_condition,
+        }
+
+    def _tunekit_finish(self, kwargs: dict[str, Any], oracle: Any) -> None:
         """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
         config = self._tunekit
         self._tunekit_deferring_reload = False
         adopt_worker_client(self)  # a distributed worker: no reload of its own
-        finish_tuner(self)  # fit_hyperparameters into the space; pruned ranked last
+        finish_tuner(self)  # fit_hyperparameters into the space
+        oracle.queue_initial_trials()  # checked against the filled space
         config.fingerprint = _fingerprint(self, config)
         if self._tunekit_pending_reload:
             self._tunekit_pending_reload = False
@@ -479,7 +492,13 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
         **kwargs: Any,
     ) -> None:
         max_epochs = check_positive_int("max_epochs", max_epochs)
+        trial_cap = kwargs.pop("trial_cap", None)
+        if trial_cap is not None:
+            trial_cap = check_positive_int("trial_cap", trial_cap)
         schedule = hyperband_schedule(max_epochs, factor, hyperband_iterations)
+        budget: dict[str, Any] = {"hyperband_iterations": hyperband_iterations}
+        if trial_cap is not None:  # projects without a cap keep their fingerprint
+            budget["trial_cap"] = trial_cap
         checked = self._tunekit_prepare(
             hypermodel,
             objective,
@@ -489,12 +508,11 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
             seed=seed,
             verbose=verbose,
             settings={"max_epochs": max_epochs, "factor": factor},
-            budget={"hyperband_iterations": hyperband_iterations},
+            budget=budget,
             kwargs=kwargs,
             schedule=schedule,
         )
-        super().__init__(
-            hypermodel,
+        oracle = HyperbandOracle(
             checked,
             max_epochs=max_epochs,
             factor=factor,
@@ -505,13 +523,21 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            trial_cap=trial_cap,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -585,9 +611,8 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
             budget={"max_trials": max_trials},
             kwargs=kwargs,
         )
-        super().__init__(
-            hypermodel,
-            checked,
+        oracle = BayesianOptimizationOracle(
+            objective=checked,
             max_trials=max_trials,
             num_initial_points=num_initial_points,
             alpha=alpha,
@@ -598,13 +623,20 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -665,9 +697,9 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
             budget={"max_trials": max_trials},
             kwargs=kwargs,
         )
-        super().__init__(
-            hypermodel,
-            checked,
+        self.seed = seed  # as keras_tuner.RandomSearch
+        oracle = RandomSearchOracle(
+            objective=checked,
             max_trials=max_trials,
             seed=seed,
             hyperparameters=hyperparameters,
@@ -675,13 +707,20 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
             allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **self._tunekit_oracle_options(),
+        )
+        keras_tuner.Tuner.__init__(  # KerasTuner's extension point: our oracle
+            self,
+            oracle,
+            hypermodel,
             directory=directory,
             project_name=project_name,
             overwrite=chief_may_overwrite(overwrite),
             **kwargs,
         )
         self._tunekit_finish(
-            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+            {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
+            oracle,
         )
 
 
@@ -730,11 +769,7 @@ def _guard_existing_project(tuner: Any, config: _Config) -> None:
     """Refuse a differently configured project, then let KerasTuner reload it."""
     check_existing_project(tuner, config)
     tuner._tunekit_deferring_reload = False
-    super(_TunekitMixin, tuner).reload()
-    if config.kind == "hyperband":
-        # KerasTuner restores the old hyperband_iterations (kt#234); apply the
-        # new, larger budget.
-        tuner.oracle.hyperband_iterations = config.budget["hyperband_iterations"]
+    super(_TunekitMixin, tuner).reload()  # keeps the new hyperband_iterations
     _report_resume(tuner, config)
 
 
@@ -799,7 +834,10 @@ def hyperband(
         project already tried is skipped. The tuner classes default to None.
     **kwargs
         Other ``keras_tuner.Hyperband`` arguments (``hyperparameters``,
-        ``executions_per_trial``, ``max_consecutive_failed_trials``...).
+        ``executions_per_trial``, ``max_consecutive_failed_trials``...), and
+        tunekit's ``trial_cap`` (at most that many trials; part of the
+        project's fingerprint) and ``stop_condition`` (see
+        :mod:`tunekit.tuners._oracles`).
 
     Returns
     -------
