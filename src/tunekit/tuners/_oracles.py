@@ -142,7 +142,7 @@ def create_trial_or_stop(
     """
     if condition is None:
         return create(tuner_id)
-    from keras_tuner.engine import trial as trial_module
+    from tunekit.tuners._kerastuner import trial_module
 
     direction = oracle.objective.direction
     reason = condition.reason_to_stop(best=_best_score(oracle), direction=direction)
