@@ -151,9 +151,16 @@ def run_child(variant: str, trials: int, epochs: int) -> dict:
     }
 
 
-def _spawn(variant: str, trials: int, epochs: int) -> dict:
+def _spawn(variant: str, trials: int, epochs: int, baseline: str | None) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, __file__, "--child", variant]
+    if variant == "tunekit_baseline":  # the same tunekit run from older sources
+        env["PYTHONPATH"] = os.pathsep.join(
+            [baseline or "", env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+    child = "tunekit" if variant == "tunekit_baseline" else variant
+    command = [sys.executable, __file__, "--child", child, "--expect-src", ""]
+    if variant == "tunekit_baseline":
+        command[-1] = str(baseline)
     command += ["--trials", str(trials), "--epochs", str(epochs)]
     completed = subprocess.run(
         command, capture_output=True, text=True, env=env, check=False
@@ -178,16 +185,31 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument(
+        "--baseline-src",
+        help="a `src` folder of an older tunekit: adds the variant "
+        "`tunekit_baseline` (that code, same run) to compare before and after",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-src", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline_src and "tunekit_baseline" not in args.variants:
+        args.variants.append("tunekit_baseline")
     if args.child:
+        import tunekit
+
+        where = os.path.abspath(tunekit.__file__)
+        if args.expect_src and not where.startswith(os.path.abspath(args.expect_src)):
+            raise SystemExit(f"tunekit came from {where}, not {args.expect_src}")
         print(json.dumps(run_child(args.child, args.trials, args.epochs)))
         return
     runs: dict[str, list[dict]] = {v: [] for v in args.variants}
     for round_index in range(args.rounds):
         shift = round_index % len(args.variants)
         for variant in args.variants[shift:] + args.variants[:shift]:
-            runs[variant].append(_spawn(variant, args.trials, args.epochs))
+            runs[variant].append(
+                _spawn(variant, args.trials, args.epochs, args.baseline_src)
+            )
             print(
                 f"round {round_index + 1}: {variant} "
                 f"{runs[variant][-1]['seconds']:.2f} s",
