@@ -61,6 +61,7 @@ from tunekit._errors import (
     WorkerMismatchError,
 )
 from tunekit._validation import received
+from tunekit.tuners._fingerprint import fingerprint_differences, listing
 from tunekit.tuners._project_files import FINGERPRINT_FILE, ORACLE_FILE
 
 __all__ = [
@@ -512,16 +513,6 @@ class WorkerOracleSlot:
         instance.__dict__[self.name] = value
 
 
-def _differences(chief: Mapping[str, Any], worker: Mapping[str, Any]) -> list[str]:
-    found = []
-    for key in ("tuner", "objective", "settings", "budget", "search_space"):
-        if chief.get(key) != worker.get(key):
-            found.append(
-                f"{key}: chief {chief.get(key)!r}, this worker {worker.get(key)!r}"
-            )
-    return found
-
-
 def check_worker_matches_chief(
     project_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any], tuner_id: str
 ) -> None:
@@ -553,14 +544,16 @@ def check_worker_matches_chief(
         raise WorkerMismatchError(
             f"Worker {tuner_id!r} cannot read the chief's {path!r} ({error})."
         ) from error
-    differences = _differences(chief, fingerprint)
+    differences = fingerprint_differences(
+        chief, fingerprint, exact=True, sides=("chief", "this worker")
+    )
     if differences:
-        listing = "\n  - ".join(differences)
         raise WorkerMismatchError(
             f"Worker {tuner_id!r} was started with another configuration than "
             f"the chief of {project_dir!r}; it would run the chief's trials with "
-            f"other settings and report wrong scores:\n  - {listing}\nStart every "
-            "worker with exactly the chief's tuner arguments and search space."
+            f"other settings and report wrong scores:{listing(differences)}\n"
+            "Start every worker with exactly the chief's tuner arguments and "
+            "search space."
         )
 
 
