@@ -664,7 +664,7 @@ def test_a_worker_with_another_objective_trains_nothing(processes, tmp_path):
     )  # fmt: skip
     assert processes.wait("worker0") == 1, processes.logs()
     log = processes.log("worker0")
-    assert "tunekit.tuners._distributed.WorkerMismatchError" in log, log[-3000:]
+    assert "WorkerMismatchError: Worker 'worker0'" in log, log[-3000:]
     assert "Worker 'worker0' was started with another configuration" in log
     assert "objective: chief" in log and "val_loss" in log
     assert "AttributeError" not in log
