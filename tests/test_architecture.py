@@ -302,10 +302,33 @@ def _names_an_oracle(node: ast.AST) -> bool:
 _ORACLE_SETTINGS = {"verbose"}
 
 
+def _in_own_init(source_tree: ast.AST) -> set[int]:
+    """The ids of the nodes inside a method named ``__init__``."""
+    inside: set[int] = set()
+    for node in ast.walk(source_tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            inside.update(id(child) for child in ast.walk(node))
+    return inside
+
+
+def _replaces_an_oracle(item: ast.AST, in_init: bool) -> bool:
+    """``<x>.oracle = ...``, unless it is ``self.oracle`` in ``__init__``."""
+    if not (isinstance(item, ast.Attribute) and item.attr == "oracle"):
+        return False
+    own = isinstance(item.value, ast.Name) and item.value.id == "self"
+    return not (own and in_init)
+
+
 def _oracle_patches(source: str, where: str) -> list[str]:
-    """Assignments to, or ``setattr`` on, an attribute of an oracle object."""
+    """Assignments to, or ``setattr`` on, an oracle object or a ``.oracle`` slot.
+
+    An object's own ``self.oracle`` may be set in its ``__init__``; any other
+    assignment to ``<x>.oracle`` replaces a tuner's oracle at run time.
+    """
+    tree = ast.parse(source)
+    in_init = _in_own_init(tree)
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         targets: list[ast.AST] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
@@ -316,17 +339,25 @@ def _oracle_patches(source: str, where: str) -> list[str]:
             and isinstance(node.func, ast.Name)
             and node.func.id in ("setattr", "delattr")
             and node.args
-            and _names_an_oracle(node.args[0])
+            and (
+                _names_an_oracle(node.args[0])
+                or (
+                    len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)
+                    and node.args[1].value == "oracle"
+                )
+            )
         ):
             found.append(f"{where}:{node.lineno}: {node.func.id}(...)")
         for target in targets:
             flat = target.elts if isinstance(target, ast.Tuple) else [target]
             for item in flat:
-                if (
+                patched = (
                     isinstance(item, ast.Attribute)
                     and _names_an_oracle(item.value)
                     and item.attr not in _ORACLE_SETTINGS
-                ):
+                )
+                if patched or _replaces_an_oracle(item, id(node) in in_init):
                     found.append(f"{where}:{node.lineno}: {ast.unparse(item)} = ...")
     return found
 
@@ -337,10 +368,18 @@ def test_the_oracle_patch_guard_finds_each_kind_of_patch():
         "tuner.oracle.max_trials = 3\n"
         "setattr(self.oracle, 'create_trial', g)\n"
         "self.max_trials = 3\n"  # an oracle class's own state: fine
-        "tuner.oracle = client\n"  # replacing the oracle is not patching it
+        "tuner.oracle = client\n"  # replacing a tuner's oracle at run time
+        "setattr(tuner, 'oracle', client)\n"
         "oracle.verbose = 0\n"  # KerasTuner's public setting
+        "def adopt(self):\n"
+        "    self.oracle = client\n"  # outside __init__
+        "class State:\n"
+        "    oracle = Slot()\n"  # a class attribute, not an assignment to one
+        "    def __init__(self, tuner):\n"
+        "        self.oracle = tuner.oracle\n"  # its own, at construction: fine
+        "        tuner.oracle = client\n"  # another object's, even in __init__
     )
-    assert len(_oracle_patches(source, "x.py")) == 3
+    assert len(_oracle_patches(source, "x.py")) == 7
 
 
 def test_no_module_patches_an_oracle_instance():

@@ -237,7 +237,8 @@ def test_a_worker_with_other_settings_than_the_chief_is_refused(tmp_path, clean_
         dist.check_worker_matches_chief(project, other, "worker0")
     message = str(info.value)
     assert "'worker0'" in message and "objective" in message
-    assert "search_space" in message and "val_loss" in message
+    assert "objective: chief [['val_accuracy', 'max']] -> this worker" in message
+    assert "search space: 'units' changed" in message and "val_loss" in message
     assert isinstance(info.value, tunekit.StaleProjectError)
 
 
@@ -663,7 +664,7 @@ def test_a_worker_with_another_objective_trains_nothing(processes, tmp_path):
     )  # fmt: skip
     assert processes.wait("worker0") == 1, processes.logs()
     log = processes.log("worker0")
-    assert "tunekit.tuners._distributed.WorkerMismatchError" in log, log[-3000:]
+    assert "WorkerMismatchError: Worker 'worker0'" in log, log[-3000:]
     assert "Worker 'worker0' was started with another configuration" in log
     assert "objective: chief" in log and "val_loss" in log
     assert "AttributeError" not in log

@@ -61,6 +61,7 @@ from tunekit._errors import (
     WorkerMismatchError,
 )
 from tunekit._validation import received
+from tunekit.tuners._fingerprint import fingerprint_differences, listing
 from tunekit.tuners._project_files import FINGERPRINT_FILE, ORACLE_FILE
 
 __all__ = [
@@ -361,14 +362,21 @@ def known_trials(oracle: Any) -> list[Any]:
 
 
 def _client_class() -> type:
-    from tunekit.tuners._kerastuner import oracle_client
+    import grpc
+    import keras_tuner
 
-    class TunekitOracleClient(oracle_client.OracleClient):
-        """KerasTuner's client, with the worker's local space and a bounded timeout.
+    from tunekit.tuners._kerastuner import protos, trial_module
 
-        ``hyperparameters`` and the oracle settings are read from the worker's
-        local oracle (built from the same hypermodel), as KerasTuner already
-        does for ``objective`` and ``max_trials``.
+    service = protos.get_service()
+
+    class TunekitOracleClient:
+        """A worker's client of the chief's oracle (as KerasTuner's, by composition).
+
+        It makes KerasTuner's seven calls to the chief with a bounded timeout
+        (``TUNEKIT_ORACLE_TIMEOUT``) and a reconnect backoff of seconds, and
+        reads ``hyperparameters`` and the oracle settings from the worker's
+        local oracle (built from the same hypermodel), as KerasTuner's client
+        already does for ``objective`` and ``max_trials``.
         """
 
         _LOCAL = frozenset(
@@ -386,12 +394,13 @@ def _client_class() -> type:
             }
         )
 
-        def __init__(self, oracle: Any) -> None:
-            super().__init__(oracle)
-            import grpc
-
-            from tunekit.tuners._kerastuner import protos
-
+        def __init__(self, local_oracle: Any) -> None:
+            self.local_oracle = local_oracle
+            self.tuner_id = os.environ[ID_VAR]
+            self.timeout = _float_knob(ORACLE_TIMEOUT_VAR)
+            # As KerasTuner's client: set by a multi-worker distribution strategy.
+            self.multi_worker = False
+            self.should_report = True
             # Reconnect within seconds once a restarted chief is back (gRPC's
             # default backoff grows to two minutes).
             channel = grpc.insecure_channel(
@@ -403,16 +412,67 @@ def _client_class() -> type:
             )
             self.stub = protos.get_service_grpc().OracleStub(channel)
 
+        def _call(self, method: str, request: Any) -> Any:
+            rpc = getattr(self.stub, method)
+            return rpc(request, wait_for_ready=True, timeout=self.timeout)
+
+        def get_space(self) -> Any:
+            """The chief's search space."""
+            response = self._call("GetSpace", service.GetSpaceRequest())
+            return keras_tuner.HyperParameters.from_proto(response.hyperparameters)
+
+        def update_space(self, hyperparameters: Any) -> None:
+            """Send new entries of the space to the chief."""
+            if self.should_report:
+                request = service.UpdateSpaceRequest(
+                    hyperparameters=hyperparameters.to_proto()
+                )
+                self._call("UpdateSpace", request)
+
         def create_trial(self, tuner_id: str) -> Any:
             """The chief's next trial; ``STOPPED`` once this worker's budget is up."""
             from tunekit.tuners._oracles import create_trial_or_stop
 
-            condition = getattr(self._oracle, "stop_condition", None)
-            return create_trial_or_stop(self, condition, super().create_trial, tuner_id)
+            condition = getattr(self.local_oracle, "stop_condition", None)
+            return create_trial_or_stop(self, condition, self._create_trial, tuner_id)
+
+        def _create_trial(self, tuner_id: str) -> Any:
+            request = service.CreateTrialRequest(tuner_id=tuner_id)
+            response = self._call("CreateTrial", request)
+            return trial_module.Trial.from_proto(response.trial)
+
+        def update_trial(self, trial_id: str, metrics: Any, step: int = 0) -> Any:
+            """Report a trial's metrics to the chief."""
+            if self.should_report:
+                request = service.UpdateTrialRequest(
+                    trial_id=trial_id, metrics=metrics, step=step
+                )
+                response = self._call("UpdateTrial", request)
+                if not self.multi_worker:
+                    return trial_module.Trial.from_proto(response.trial)
+            return trial_module.Trial(self.get_space(), status="RUNNING")
+
+        def end_trial(self, trial: Any) -> None:
+            """Report an ended trial to the chief."""
+            if self.should_report:
+                request = service.EndTrialRequest(trial=trial.to_proto())
+                self._call("EndTrial", request)
+
+        def get_trial(self, trial_id: str) -> Any:
+            """The chief's record of ``trial_id``."""
+            request = service.GetTrialRequest(trial_id=trial_id)
+            response = self._call("GetTrial", request)
+            return trial_module.Trial.from_proto(response.trial)
+
+        def get_best_trials(self, num_trials: int = 1) -> list[Any]:
+            """The chief's best completed trials."""
+            request = service.GetBestTrialsRequest(num_trials=num_trials)
+            response = self._call("GetBestTrials", request)
+            return [trial_module.Trial.from_proto(t) for t in response.trials]
 
         def __getattr__(self, name: str) -> Any:
             if name in self._LOCAL:
-                return getattr(self._oracle, name)
+                return getattr(self.local_oracle, name)
             raise AttributeError(
                 f"`OracleClient` object has no attribute {name!r} (a worker "
                 "only asks the chief for trials; read results on the chief)"
@@ -421,38 +481,36 @@ def _client_class() -> type:
     return TunekitOracleClient
 
 
-def adopt_worker_client(tuner: Any) -> None:
-    """On a worker, replace KerasTuner's oracle client with tunekit's.
+class WorkerOracleSlot:
+    """A tunekit tuner's ``oracle`` attribute: on a worker, tunekit's client.
 
-    Also drops the worker's pending reload: a worker keeps no oracle state
-    of its own (the chief holds it), and its configuration is compared with
-    the chief's at the start of ``search()``.
+    ``BaseTuner.__init__`` stores the oracle it is given, then, on a
+    distributed worker, stores KerasTuner's ``OracleClient`` of the chief in
+    its place. Through this descriptor (a class attribute of tunekit's tuner
+    classes) that second value is tunekit's :class:`TunekitOracleClient` of
+    the same local oracle instead: the tuner gets the right client when
+    KerasTuner installs it, and nothing replaces it afterwards.
     """
-    from tunekit.tuners._kerastuner import oracle_client
 
-    oracle = getattr(tuner, "oracle", None)
-    if not isinstance(oracle, oracle_client.OracleClient):
-        return
-    if type(oracle).__name__ != "TunekitOracleClient":
-        tuner.oracle = _client_class()(oracle._oracle)
-    if getattr(tuner, "_tunekit_pending_reload", False):
-        tuner._tunekit_pending_reload = False
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            return instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
 
-def _set_rpc_timeout() -> None:
-    from tunekit.tuners._kerastuner import oracle_client
+    def __set__(self, instance: Any, value: Any) -> None:
+        local = instance.__dict__.get(self.name)
+        if local is not None and distributed_role() == "worker":
+            from tunekit.tuners._kerastuner import oracle_client
 
-    oracle_client.TIMEOUT = _float_knob(ORACLE_TIMEOUT_VAR)
-
-
-def _differences(chief: Mapping[str, Any], worker: Mapping[str, Any]) -> list[str]:
-    found = []
-    for key in ("tuner", "objective", "settings", "budget", "search_space"):
-        if chief.get(key) != worker.get(key):
-            found.append(
-                f"{key}: chief {chief.get(key)!r}, this worker {worker.get(key)!r}"
-            )
-    return found
+            if isinstance(value, oracle_client.OracleClient):
+                value = _client_class()(local)
+        instance.__dict__[self.name] = value
 
 
 def check_worker_matches_chief(
@@ -486,14 +544,16 @@ def check_worker_matches_chief(
         raise WorkerMismatchError(
             f"Worker {tuner_id!r} cannot read the chief's {path!r} ({error})."
         ) from error
-    differences = _differences(chief, fingerprint)
+    differences = fingerprint_differences(
+        chief, fingerprint, exact=True, sides=("chief", "this worker")
+    )
     if differences:
-        listing = "\n  - ".join(differences)
         raise WorkerMismatchError(
             f"Worker {tuner_id!r} was started with another configuration than "
             f"the chief of {project_dir!r}; it would run the chief's trials with "
-            f"other settings and report wrong scores:\n  - {listing}\nStart every "
-            "worker with exactly the chief's tuner arguments and search space."
+            f"other settings and report wrong scores:{listing(differences)}\n"
+            "Start every worker with exactly the chief's tuner arguments and "
+            "search space."
         )
 
 
@@ -573,9 +633,9 @@ class _SearchPlan:
 def distributed_search(tuner: Any) -> Iterator[_SearchPlan]:
     """Wrap one ``search()``: checks, heartbeat and clear errors on a worker.
 
-    Single process: nothing happens. Worker: the tuner's client is tunekit's
-    (bounded RPC timeout), the chief is waited for, its fingerprint compared
-    with ours, a heartbeat is kept, and gRPC errors become
+    Single process: nothing happens. Worker (whose ``tuner.oracle`` is
+    tunekit's client, see :class:`WorkerOracleSlot`): the chief is waited
+    for, its fingerprint compared with ours, a heartbeat is kept, and gRPC errors become
     :class:`ChiefUnreachableError`. Chief: the caller runs :func:`serve_chief`
     instead of KerasTuner's server loop (``plan.is_chief``).
     """
@@ -585,8 +645,6 @@ def distributed_search(tuner: Any) -> Iterator[_SearchPlan]:
         yield plan
         return
     rpc_error = _rpc_error_class()
-    adopt_worker_client(tuner)
-    _set_rpc_timeout()
     project_dir = os.fspath(tuner.project_dir)
     try:
         tuner.oracle.get_space()  # waits for the chief, which wrote tunekit.json

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_existing_project",
+    "fingerprint_differences",
+    "listing",
     "project_fingerprint",
     "report_resume",
     "warn_budget",
@@ -155,47 +158,128 @@ def _plain_kerastuner_fingerprint(project_dir: str) -> dict[str, Any]:
     }
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _change(name: str, old: Any, new: Any, sides: tuple[str, str]) -> str:
+    """``name: old -> new``, each value after its side's label when there is one."""
+    before, after = (
+        f"{side} {value!r}" if side else repr(value)
+        for side, value in zip(sides, (old, new), strict=True)
+    )
+    return f"{name}: {before} -> {after}"
+
+
+def _objective_differences(
+    old: Mapping[str, Any], new: Mapping[str, Any], exact: bool, sides: tuple[str, str]
+) -> list[str]:
     found = []
-    if old.get("tuner") != new["tuner"]:
-        found.append(f"tuner: {old.get('tuner')!r} -> {new['tuner']!r}")
-    if old.get("objective") is not None and old["objective"] != new["objective"]:
-        found.append(f"objective: {old['objective']} -> {new['objective']}")
+    was, now = old.get("objective"), new.get("objective")
+    if (exact or was is not None) and was != now:
+        found.append(_change("objective", was, now, sides))
     candidates = old.get("objective_candidates")
     if candidates and not all(o in candidates for o in new["objective"]):
         shown = candidates[0] if len(candidates) == 1 else f"one of {candidates}"
         found.append(
             f"objective: the stored scores are those of {shown} -> {new['objective']}"
         )
-    if old.get("tuner") == new["tuner"]:
-        for key, value in new["settings"].items():
-            if key in old.get("settings", {}) and old["settings"][key] != value:
-                found.append(f"{key}: {old['settings'][key]!r} -> {value!r}")
-        old_iterations = old.get("budget", {}).get("hyperband_iterations")
-        new_iterations = new["budget"].get("hyperband_iterations")
-        if old_iterations and new_iterations and new_iterations < old_iterations:
+    return found
+
+
+def _entry_differences(
+    old: Mapping[str, Any], new: Mapping[str, Any], exact: bool, sides: tuple[str, str]
+) -> list[str]:
+    """Settings and budget entries (the same tuner on both sides)."""
+    found = []
+    for group in ("settings", "budget"):
+        before, after = old.get(group) or {}, new.get(group) or {}
+        names = sorted(set(before) | set(after)) if exact else list(after)
+        for name in names:
+            if exact or (group == "settings" and name in before):
+                if before.get(name) != after.get(name):
+                    found.append(
+                        _change(name, before.get(name), after.get(name), sides)
+                    )
+    if not exact:  # resuming: the budget may grow, Hyperband's iterations only so
+        was = (old.get("budget") or {}).get("hyperband_iterations")
+        now = (new.get("budget") or {}).get("hyperband_iterations")
+        if was and now and now < was:
             found.append(
-                f"hyperband_iterations: {old_iterations!r} -> {new_iterations!r} "
-                "(it may only grow)"
+                _change("hyperband_iterations", was, now, sides) + " (it may only grow)"
             )
-    old_space, new_space = old.get("search_space", {}), new["search_space"]
-    for name in sorted(set(old_space) | set(new_space)):
-        if name not in new_space:
+    return found
+
+
+def _space_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    found = []
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
             found.append(f"search space: {name!r} was removed")
-        elif name not in old_space:
+        elif name not in old:
             found.append(f"search space: {name!r} is new")
-        elif old_space[name] != new_space[name]:
+        elif old[name] != new[name]:
             changed = sorted(
                 key
-                for key in set(old_space[name]) | set(new_space[name])
-                if old_space[name].get(key) != new_space[name].get(key)
+                for key in set(old[name]) | set(new[name])
+                if old[name].get(key) != new[name].get(key)
             )
             detail = ", ".join(
-                f"{key} {old_space[name].get(key)!r} -> {new_space[name].get(key)!r}"
+                f"{key} {old[name].get(key)!r} -> {new[name].get(key)!r}"
                 for key in changed
             )
             found.append(f"search space: {name!r} changed ({detail})")
     return found
+
+
+def fingerprint_differences(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    exact: bool = False,
+    sides: tuple[str, str] = ("", ""),
+) -> list[str]:
+    """What differs between two fingerprints, one ``name: old -> new`` line each.
+
+    Parameters
+    ----------
+    old, new : Mapping
+        The recorded fingerprint (a project's, or the chief's) and this
+        tuner's (:func:`project_fingerprint`).
+    exact : bool
+        ``False``, the rule for resuming a project: an objective the old
+        project did not record, a setting it did not record and a larger
+        budget are fine, but ``hyperband_iterations`` may only grow.
+        ``True``, the rule for a worker against its chief: the tuner, the
+        objective, every setting, every budget entry and the search space
+        must be equal.
+    sides : tuple of str
+        Labels of the old and the new value in each line, e.g.
+        ``("chief", "this worker")``; none by default.
+
+    Examples
+    --------
+    >>> from tunekit.tuners._fingerprint import fingerprint_differences
+    >>> old = {"tuner": "hyperband", "objective": [["val_loss", "min"]],
+    ...        "settings": {"factor": 3}, "budget": {"hyperband_iterations": 2},
+    ...        "search_space": {}}
+    >>> new = {**old, "budget": {"hyperband_iterations": 3}}
+    >>> fingerprint_differences(old, new)
+    []
+    >>> fingerprint_differences(old, new, exact=True, sides=("chief", "this worker"))
+    ['hyperband_iterations: chief 2 -> this worker 3']
+    """
+    found = []
+    if old.get("tuner") != new.get("tuner"):
+        found.append(_change("tuner", old.get("tuner"), new.get("tuner"), sides))
+    found += _objective_differences(old, new, exact, sides)
+    if old.get("tuner") == new.get("tuner"):
+        found += _entry_differences(old, new, exact, sides)
+    found += _space_differences(
+        old.get("search_space", {}), new.get("search_space", {})
+    )
+    return found
+
+
+def listing(differences: list[str]) -> str:
+    """The differences as an indented list, one ``\\n  - `` item each."""
+    return "".join(f"\n  - {line}" for line in differences)
 
 
 def check_existing_project(tuner: Any, config: _Config) -> None:
@@ -215,15 +299,14 @@ def check_existing_project(tuner: Any, config: _Config) -> None:
                 f"be read ({error!r}). To start afresh, pass `overwrite=True` "
                 "(this deletes it), or choose a new `project_name`."
             ) from error
-    differences = _differences(old, new)
+    differences = fingerprint_differences(old, new)
     if differences:
-        listing = "\n  - ".join(differences)
         raise StaleProjectError(
             f"The project at {project_dir!r} (written by {origin}) was created "
             "with a different configuration, so resuming it would reuse old "
-            "trials, scores and search space:\n  - "
-            f"{listing}\nTo start afresh, pass `overwrite=True` (this deletes it), "
-            "or choose a new `project_name`."
+            f"trials, scores and search space:{listing(differences)}\nTo start "
+            "afresh, pass `overwrite=True` (this deletes it), or choose a new "
+            "`project_name`."
         )
 
 

@@ -55,7 +55,7 @@ from tunekit._validation import (
     invalid_parameter,
 )
 from tunekit.tuners._distributed import (
-    adopt_worker_client,
+    WorkerOracleSlot,
     check_distributed_setup,
     check_distribution_strategy,
     chief_may_overwrite,
@@ -137,6 +137,7 @@ class _TunekitMixin:
     trial's seed, then the release of its traced graphs).
     """
 
+    oracle = WorkerOracleSlot()  # a distributed worker's: tunekit's client
     _tunekit: _Config
     _tunekit_kind = ""
     _tunekit_deferring_reload = False
@@ -207,7 +208,8 @@ class _TunekitMixin:
         """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
         config = self._tunekit
         self._tunekit_deferring_reload = False
-        adopt_worker_client(self)  # a distributed worker: no reload of its own
+        if self._is_worker():  # type: ignore[attr-defined]
+            self._tunekit_pending_reload = False  # the chief holds the state
         finish_tuner(self)  # fit_hyperparameters into the space
         oracle.queue_initial_trials()  # checked against the filled space
         config.fingerprint = _fingerprint(self, config)
