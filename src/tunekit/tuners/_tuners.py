@@ -34,7 +34,6 @@ import contextlib
 import copy
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras_tuner
@@ -94,6 +93,7 @@ from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callba
 from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
 from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
+from tunekit.tuners._state import TunerState, tuner_state
 from tunekit.tuners._trial_runner import (
     finish_tuner,
     prepare_tuner,
@@ -108,18 +108,6 @@ __all__ = [
     "hyperband",
     "random_search",
 ]
-
-
-@dataclass
-class _Config:
-    kind: str
-    objective: Any
-    verbose: bool
-    budget: dict[str, Any]
-    settings: dict[str, Any]
-    schedule: HyperbandSchedule | None = None
-    fingerprint: dict[str, Any] = field(default_factory=dict)
-    seed: int | None = None
 
 
 # --------------------------------------------------------------------------
@@ -137,13 +125,8 @@ class _TunekitMixin:
     trial's seed, then the release of its traced graphs).
     """
 
-    _tunekit: _Config
-    _tunekit_kind = ""
-    _tunekit_deferring_reload = False
-    _tunekit_pending_reload = False
-    _tunekit_trial_seed: int | None = None
-    _tunekit_built: list[Any] | None = None
-    _tunekit_fingerprint_unwritten = False
+    _tunekit: TunerState  # all of tunekit's state (tunekit.tuners._state)
+    _tunekit_kind = ""  # the class's kind of search, copied into the state
 
     # ---- construction ------------------------------------------------------
 
@@ -163,6 +146,7 @@ class _TunekitMixin:
         schedule: HyperbandSchedule | None = None,
     ) -> Any:
         """Check arguments before KerasTuner writes anything; return the objective."""
+        state = self._tunekit = TunerState(kind=self._tunekit_kind)
         _check_hypermodel(hypermodel)
         if hypermodel is None and _uses_default_run_trial(self):
             raise InvalidParameterError(
@@ -172,7 +156,7 @@ class _TunekitMixin:
                 "compiled model, or a `keras_tuner.HyperModel`."
             )
         prepare_tuner(self, kwargs)  # pops pruning=, initial_trials=, ...=
-        _check_kwargs(type(self).__name__, self._tunekit_kind, kwargs)
+        _check_kwargs(type(self).__name__, state.kind, kwargs)
         check_distributed_setup()  # KERASTUNER_* variables, before any file is read
         check_distribution_strategy(kwargs.get("distribution_strategy"))
         if not isinstance(overwrite, bool):
@@ -182,45 +166,39 @@ class _TunekitMixin:
         # Before KerasTuner reloads or (overwrite=True) deletes the project.
         check_project_unlocked(_project_dir(directory, project_name))
         checked = None if objective is None else validate_objective(objective)
-        self._tunekit = _Config(
-            kind=self._tunekit_kind,
-            objective=checked,
-            verbose=bool(verbose),
-            budget=budget,
-            settings=settings,
-            schedule=schedule,
-            seed=seed,
-        )
+        state.objective, state.verbose, state.seed = checked, bool(verbose), seed
+        state.budget, state.settings, state.schedule = budget, settings, schedule
         # BaseTuner.__init__ reloads an existing project before tunekit can
         # compare fingerprints: defer that to _tunekit_finish.
-        self._tunekit_deferring_reload = True
+        state.deferring_reload = True
         return checked
 
     def _tunekit_oracle_options(self) -> dict[str, Any]:
         """What tunekit's oracle takes besides KerasTuner's arguments."""
         return {
-            "initial_trials": self._tunekit_initial_trials,
-            "stop_condition": self._tunekit_stop_condition,
+            "initial_trials": self._tunekit.initial_trials,
+            "stop_condition": self._tunekit.stop_condition,
         }
 
     def _tunekit_finish(self, kwargs: dict[str, Any], oracle: Any) -> None:
         """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
         config = self._tunekit
-        self._tunekit_deferring_reload = False
+        config.deferring_reload = False
         adopt_worker_client(self)  # a distributed worker: no reload of its own
         finish_tuner(self)  # fit_hyperparameters into the space
         oracle.queue_initial_trials()  # checked against the filled space
         config.fingerprint = _fingerprint(self, config)
-        if self._tunekit_pending_reload:
-            self._tunekit_pending_reload = False
+        if config.pending_reload:
+            config.pending_reload = False
             _guard_existing_project(self, config)
         _write_fingerprint(self, config, required=False)
         _warn_budget(self, config, kwargs)
 
     def reload(self) -> None:
         """Reload the project (at construction: after the stale-project guard)."""
-        if self._tunekit_deferring_reload:
-            self._tunekit_pending_reload = True
+        state = tuner_state(self)
+        if state is not None and state.deferring_reload:
+            state.pending_reload = True
             self._populate_initial_space()  # type: ignore[attr-defined]
             return
         super().reload()  # type: ignore[misc]
@@ -244,16 +222,17 @@ class _TunekitMixin:
             (rerunning the same call resumes).
         """
         fit_args, fit_kwargs, cv = split_search_arguments(fit_args, fit_kwargs)
-        if self._tunekit_fingerprint_unwritten:  # read-only at construction
-            _write_fingerprint(self, self._tunekit, required=True)
+        state = self._tunekit
+        if state.fingerprint_unwritten:  # read-only at construction
+            _write_fingerprint(self, state, required=True)
         session = SearchSession(
             self,
             fit_kwargs,
-            display=getattr(getattr(self, "_tunekit", None), "verbose", True),
+            display=state.verbose,
             arguments=_fit_arguments(fit_args, fit_kwargs),
         )
         # A seeded search leaves the caller's global random state as it was.
-        seeded = getattr(getattr(self, "_tunekit", None), "seed", None) is not None
+        seeded = state.seed is not None
         # the project lock, the display, Ctrl-C; a worker's checks and heartbeat
         with (
             restored_random_state(active=seeded),
@@ -309,7 +288,7 @@ class _TunekitMixin:
         memory release. Returns what KerasTuner's ``run_trial`` returns (one
         ``History`` per execution).
         """
-        self._tunekit_execution = 0
+        self._tunekit.execution = 0
         # KerasTuner's run_trial, plus folds, tuned fit arguments and pruning.
         return run_tunekit_trial(self, trial, fit_args, fit_kwargs)
 
@@ -317,12 +296,13 @@ class _TunekitMixin:
         """Build and fit one execution of ``trial`` inside :meth:`_trial_context`."""
         from tunekit.data._trial_order import restarted_orders
 
-        execution = getattr(self, "_tunekit_execution", 0)
-        self._tunekit_execution = execution + 1
+        state = self._tunekit
+        execution = state.execution
+        state.execution = execution + 1
         with (
             self._trial_context(trial, execution),
             # tunekit's loaders restart their shuffled order from the seed
-            restarted_orders(args, kwargs, self._tunekit_trial_seed),
+            restarted_orders(args, kwargs, state.trial_seed),
         ):
             return super()._build_and_fit_model(  # type: ignore[misc]
                 trial, *args, **kwargs
@@ -337,18 +317,19 @@ class _TunekitMixin:
         Every model built inside has its traced graphs released at the end,
         and the custom gradients the execution registered are forgotten.
         """
-        seed = getattr(getattr(self, "_tunekit", None), "seed", None)
+        state = self._tunekit
+        seed = state.seed
         trial_seed = (
             None if seed is None else derived_seed(seed, trial.trial_id, execution)
         )
         before = custom_gradient_names()
-        self._tunekit_trial_seed, self._tunekit_built = trial_seed, []
+        state.trial_seed, state.built = trial_seed, []
         try:
             with restored_random_state(active=trial_seed is not None):
                 yield
         finally:
-            built, self._tunekit_built = self._tunekit_built, None
-            self._tunekit_trial_seed = None
+            built, state.built = state.built, None
+            state.trial_seed = None
             for model in built or ():
                 release_traced_graphs(model)
             forget_custom_gradients(before)
@@ -382,14 +363,15 @@ class _TunekitMixin:
     def _build_hypermodel(self, hp: Any) -> Any:
         # KerasTuner's _try_build clears the Keras session (and with it Keras'
         # seed) just before this: seed here, right before the model is built.
-        if self._tunekit_trial_seed is not None:
-            seed_all(self._tunekit_trial_seed)
+        state = self._tunekit
+        if state.trial_seed is not None:
+            seed_all(state.trial_seed)
         if isinstance(self, keras_tuner.Hyperband) and "tuner/trial_id" in hp.values:
             model = _continued_model(self, hp)
         else:
             model = super()._build_hypermodel(hp)  # type: ignore[misc]
-        if self._tunekit_built is not None:
-            self._tunekit_built.append(model)
+        if state.built is not None:
+            state.built.append(model)
         return model
 
     def _configure_tensorboard_dir(
@@ -765,10 +747,10 @@ def _tuner_class(kind: str) -> type:
 # --------------------------------------------------------------------------
 
 
-def _guard_existing_project(tuner: Any, config: _Config) -> None:
+def _guard_existing_project(tuner: Any, config: TunerState) -> None:
     """Refuse a differently configured project, then let KerasTuner reload it."""
     check_existing_project(tuner, config)
-    tuner._tunekit_deferring_reload = False
+    config.deferring_reload = False
     super(_TunekitMixin, tuner).reload()  # keeps the new hyperband_iterations
     _report_resume(tuner, config)
 
