@@ -57,6 +57,7 @@ from tunekit.tuners._trial_records import (
 )
 
 __all__ = [
+    "KEYWORD_DEFAULTS",
     "SearchPlan",
     "finish_tuner",
     "prepare_tuner",
@@ -70,6 +71,17 @@ _known_trials = known_trials  # the name tests and older code use
 # --------------------------------------------------------------------------
 
 
+#: tunekit's constructor keywords that KerasTuner's signatures lack, with the
+#: classes' defaults (the factories differ for ``initial_trials``: see
+#: ``docs/tuners.md``, "Classes and factories").
+KEYWORD_DEFAULTS: dict[str, Any] = {
+    "initial_trials": None,
+    "stop_condition": None,
+    "pruning": None,
+    "fit_hyperparameters": None,
+}
+
+
 def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
     """Pop ``pruning``, ``fit_hyperparameters``, ``initial_trials``, ``stop_condition``.
 
@@ -77,11 +89,12 @@ def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
     (:mod:`tunekit.tuners._oracles`) when the tuner creates it.
     """
     state = tuner._tunekit
-    state.initial_trials = check_initial_trials(kwargs.pop("initial_trials", None))
-    state.stop_condition = check_stop_condition(kwargs.pop("stop_condition", None))
-    state.pruning = resolve_pruning(kwargs.pop("pruning", None), state.kind)
+    given = {name: kwargs.pop(name, d) for name, d in KEYWORD_DEFAULTS.items()}
+    state.initial_trials = check_initial_trials(given["initial_trials"])
+    state.stop_condition = check_stop_condition(given["stop_condition"])
+    state.pruning = resolve_pruning(given["pruning"], state.kind)
     state.fit_hyperparameters = check_fit_hyperparameters(
-        kwargs.pop("fit_hyperparameters", None), state.kind
+        given["fit_hyperparameters"], state.kind
     )
 
 

@@ -436,6 +436,13 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
     trial's initialisation, dropout and shuffling are seeded from the seed
     and the trial id, and the global random state is restored after each.
 
+    Its defaults are KerasTuner's. The factory :func:`tunekit.hyperband` builds
+    this class with other defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_epochs`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_epochs=100`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
+
     Examples
     --------
     >>> import tempfile, keras, tunekit
@@ -532,6 +539,14 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
     ``max_retries_per_trial``, ``max_consecutive_failed_trials`` and the
     ``Tuner`` keywords), plus ``verbose``. See :class:`tunekit.Hyperband`
     for ``objective=None``, ``seed`` and subclassing.
+
+    Its defaults are KerasTuner's. The factory
+    :func:`tunekit.bayesian_optimization` builds this class with other
+    defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_trials=10`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
 
     Examples
     --------
@@ -631,6 +646,13 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
     ``max_consecutive_failed_trials`` and the ``Tuner`` keywords), plus
     ``verbose``. See :class:`tunekit.Hyperband` for ``objective=None``,
     ``seed`` and subclassing.
+
+    Its defaults are KerasTuner's. The factory :func:`tunekit.random_search` builds
+    this class with other defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_trials=10`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
 
     Examples
     --------
@@ -828,6 +850,15 @@ def hyperband(
         before training and raises :class:`~tunekit.SearchFailedError` when no
         trial completed.
 
+    Notes
+    -----
+    One call of :class:`tunekit.Hyperband`, whose defaults are KerasTuner's; this
+    factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_epochs`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_epochs=100``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
+
     Examples
     --------
     >>> import tempfile, keras, tunekit
@@ -906,6 +937,15 @@ def bayesian_optimization(
     keras_tuner.BayesianOptimization
         A subclass with tunekit's search-time checks.
 
+    Notes
+    -----
+    One call of :class:`tunekit.BayesianOptimization`, whose defaults are
+    KerasTuner's; this factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_trials=10``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
+
     Examples
     --------
     >>> import tempfile, keras, keras_tuner, tunekit
@@ -969,6 +1009,15 @@ def random_search(
     -------
     keras_tuner.RandomSearch
         A subclass with tunekit's search-time checks.
+
+    Notes
+    -----
+    One call of :class:`tunekit.RandomSearch`, whose defaults are KerasTuner's; this
+    factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_trials=10``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
 
     Examples
     --------
