@@ -851,7 +851,7 @@ def test_trials_and_executions_get_different_seeds(tmp_path, flat):
 
     class Recording(tunekit.RandomSearch):
         def _build_hypermodel(self, hp):
-            seen.append(self._tunekit_trial_seed)
+            seen.append(self._tunekit.trial_seed)
             return super()._build_hypermodel(hp)
 
     x, y, xv, yv = flat

@@ -395,7 +395,7 @@ class _Demo:
         display off.
         """
         args = self.args
-        tuner._tunekit_display = not args.quiet and not args.verbose
+        tuner._tunekit.display = not args.quiet and not args.verbose
         x_train, y_train = data["train"]
         fit_kwargs: dict[str, Any] = {
             "validation_data": data["val"],

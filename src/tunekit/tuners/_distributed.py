@@ -63,6 +63,7 @@ from tunekit._errors import (
 from tunekit._validation import received
 from tunekit.tuners._fingerprint import fingerprint_differences, listing
 from tunekit.tuners._project_files import FINGERPRINT_FILE, ORACLE_FILE
+from tunekit.tuners._state import tuner_state
 
 __all__ = [
     "CHIEF_ID",
@@ -650,7 +651,8 @@ def distributed_search(tuner: Any) -> Iterator[_SearchPlan]:
         tuner.oracle.get_space()  # waits for the chief, which wrote tunekit.json
     except rpc_error as error:
         raise _chief_unreachable(setup, error) from error
-    fingerprint = getattr(getattr(tuner, "_tunekit", None), "fingerprint", None)
+    state = tuner_state(tuner)
+    fingerprint = None if state is None else state.fingerprint
     if fingerprint:
         check_worker_matches_chief(project_dir, fingerprint, setup.tuner_id)
     with WorkerHeartbeat(project_dir, setup.tuner_id, _float_knob(HEARTBEAT_VAR)):

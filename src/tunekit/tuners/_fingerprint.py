@@ -28,7 +28,7 @@ from tunekit.tuners._project_files import (
 )
 
 if TYPE_CHECKING:
-    from tunekit.tuners._tuners import _Config
+    from tunekit.tuners._state import TunerState
 
 __all__ = [
     "check_existing_project",
@@ -63,7 +63,7 @@ def _objective_signature(objective: Any) -> list[list[str]]:
     return sorted([o.name, o.direction] for o in objective_list(objective))
 
 
-def project_fingerprint(tuner: Any, config: _Config) -> dict[str, Any]:
+def project_fingerprint(tuner: Any, config: TunerState) -> dict[str, Any]:
     """The tuner's configuration and search space, as written to ``tunekit.json``."""
     fingerprint = {
         "version": _FINGERPRINT_VERSION,
@@ -282,7 +282,7 @@ def listing(differences: list[str]) -> str:
     return "".join(f"\n  - {line}" for line in differences)
 
 
-def check_existing_project(tuner: Any, config: _Config) -> None:
+def check_existing_project(tuner: Any, config: TunerState) -> None:
     """Refuse a stale project before KerasTuner reloads it. Deletes nothing."""
     project_dir = tuner.project_dir
     check_project_files(project_dir)  # a truncated file: say which, not JSONDecodeError
@@ -310,7 +310,7 @@ def check_existing_project(tuner: Any, config: _Config) -> None:
         )
 
 
-def _remaining(tuner: Any, config: _Config) -> tuple[int, int | None]:
+def _remaining(tuner: Any, config: TunerState) -> tuple[int, int | None]:
     done = len(tuner.oracle.trials)
     if config.schedule is not None:
         return done, max(config.schedule.total_trials - done, 0)
@@ -318,7 +318,7 @@ def _remaining(tuner: Any, config: _Config) -> tuple[int, int | None]:
     return done, None if remaining is None else max(remaining, 0)
 
 
-def report_resume(tuner: Any, config: _Config) -> None:
+def report_resume(tuner: Any, config: TunerState) -> None:
     """Say how many trials a resumed project has run and how many remain."""
     started, remaining = _remaining(tuner, config)
     statuses = [t.status for t in tuner.oracle.trials.values()]
@@ -347,7 +347,7 @@ def report_resume(tuner: Any, config: _Config) -> None:
         )
 
 
-def write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
+def write_fingerprint(tuner: Any, config: TunerState, *, required: bool) -> None:
     """Write ``tunekit.json`` when its content changes (atomically).
 
     A finished project on a read-only share opens for reading, so at
@@ -365,7 +365,7 @@ def write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
     except (OSError, UnicodeDecodeError):
         unchanged = False
     if unchanged:
-        tuner._tunekit_fingerprint_unwritten = False
+        config.fingerprint_unwritten = False
         return
     try:
         os.makedirs(tuner.project_dir, exist_ok=True)
@@ -373,17 +373,17 @@ def write_fingerprint(tuner: Any, config: _Config, *, required: bool) -> None:
     except OSError as error:
         if required:
             raise unwritable_project(tuner.project_dir, error) from error
-        tuner._tunekit_fingerprint_unwritten = True
+        config.fingerprint_unwritten = True
         return
-    tuner._tunekit_fingerprint_unwritten = False
+    config.fingerprint_unwritten = False
 
 
-def _say(config: _Config, message: str) -> None:
+def _say(config: TunerState, message: str) -> None:
     if config.verbose:
         print(message)
 
 
-def warn_budget(tuner: Any, config: _Config, kwargs: dict[str, Any]) -> None:
+def warn_budget(tuner: Any, config: TunerState, kwargs: dict[str, Any]) -> None:
     """Warn about a budget that defeats itself (too few trials for its checks)."""
     limit = kwargs.get("max_consecutive_failed_trials", _DEFAULT_FAILURE_LIMIT)
     trials = config.budget.get("max_trials")

@@ -15,6 +15,7 @@ import keras_tuner
 
 from tunekit.tuners._cross_validation import CrossValidationPlan
 from tunekit.tuners._fit_hyperparameters import fit_hyperparameter_names
+from tunekit.tuners._state import tuner_state
 
 __all__ = [
     "SearchPlan",
@@ -84,9 +85,10 @@ def uses_default_fit(tuner: Any) -> bool:
 
 def current_plan(tuner: Any) -> SearchPlan:
     """The plan of the running search (a plain one outside ``search()``)."""
-    plan = getattr(tuner, "_tunekit_plan", None)
+    state = tuner_state(tuner)
+    plan = None if state is None else state.plan
     if plan is None:
-        declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
+        declared = {} if state is None else state.fit_hyperparameters or {}
         plan = SearchPlan(
             fit_names=fit_hyperparameter_names(
                 tuner.oracle.hyperparameters,

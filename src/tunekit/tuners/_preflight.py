@@ -45,7 +45,7 @@ from tunekit.tuners._schedule import HyperbandSchedule
 from tunekit.tuners._trial_records import load_record
 
 if TYPE_CHECKING:
-    from tunekit.tuners._tuners import _Config
+    from tunekit.tuners._state import TunerState
 
 __all__ = [
     "check_directory",
@@ -212,7 +212,7 @@ def check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------
 
 
-def _check_hyperband_epochs(config: _Config, arguments: dict[str, Any]) -> None:
+def _check_hyperband_epochs(config: TunerState, arguments: dict[str, Any]) -> None:
     if config.kind != "hyperband" or "epochs" not in arguments:
         return
     epochs = arguments["epochs"]
@@ -314,7 +314,7 @@ def _callback_direction(callback: Any, model: Any) -> str | None:
 
 
 def _check_monitors(
-    callbacks: list[Any], keys: list[str] | None, model: Any, config: _Config
+    callbacks: list[Any], keys: list[str] | None, model: Any, config: TunerState
 ) -> None:
     for callback in _monitor_callbacks(callbacks):
         name = type(callback).__name__
@@ -438,7 +438,7 @@ def _check_labels(model: Any, arguments: dict[str, Any]) -> None:
 def _check_search(tuner: Any, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
     from tunekit.labels._fit_checks import check_fit_weights, check_search_data
 
-    config: _Config = tuner._tunekit
+    config: TunerState = tuner._tunekit
     arguments = fit_arguments(fit_args, fit_kwargs)
     check_fit_weights(arguments)  # class/sample weights, before any model is built
     _check_hyperband_epochs(config, arguments)
@@ -499,8 +499,9 @@ def check_search(
     Runs before any training and stores the :class:`SearchPlan` on the tuner.
     """
     arguments = fit_arguments(fit_args, fit_kwargs)
-    kind = tuner._tunekit_kind
-    declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
+    state: TunerState = tuner._tunekit
+    kind = state.kind
+    declared = state.fit_hyperparameters or {}
     space = tuner.oracle.hyperparameters
     names = fit_hyperparameter_names(
         space, declared, default_fit=uses_default_fit(tuner)
@@ -515,12 +516,13 @@ def check_search(
         _check_search(tuner, fit_args, fit_kwargs)
     else:
         cv, groups = request
-        seed = getattr(getattr(tuner, "_tunekit", None), "seed", None)
-        plan.cv = plan_cross_validation(cv, groups, arguments, kind=kind, seed=seed)
+        plan.cv = plan_cross_validation(
+            cv, groups, arguments, kind=kind, seed=state.seed
+        )
         # Check as the trials will train: on the first fold.
         _check_search(tuner, (), plan.cv.fold_kwargs(0, arguments))
     _check_same_validation(tuner, plan)
-    tuner._tunekit_plan = plan
+    state.plan = plan
 
 
 def _check_same_validation(tuner: Any, plan: SearchPlan) -> None:

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from tunekit.tuners._state import tuner_state
 from tunekit.tuners._trial_health import (
     ACCURACY_METRICS,
     base_name,
@@ -236,8 +237,8 @@ def _trials(tuner: Any) -> dict[str, Any] | None:
 
 def planned_trials(tuner: Any) -> int | None:
     """How many trials the whole search runs (Hyperband: its schedule), if known."""
-    config = getattr(tuner, "_tunekit", None)
-    schedule = getattr(config, "schedule", None)
+    state = tuner_state(tuner)
+    schedule = None if state is None else state.schedule
     max_trials = getattr(tuner.oracle, "max_trials", None)
     if schedule is not None:
         total = schedule.total_trials
@@ -247,8 +248,8 @@ def planned_trials(tuner: Any) -> int | None:
 
 def new_configurations_asked(tuner: Any) -> int | None:
     """How many distinct hyperparameter combinations the search will draw."""
-    config = getattr(tuner, "_tunekit", None)
-    schedule = getattr(config, "schedule", None)
+    state = tuner_state(tuner)
+    schedule = None if state is None else state.schedule
     if schedule is not None:
         return schedule.new_configurations
     return getattr(tuner.oracle, "max_trials", None) or None

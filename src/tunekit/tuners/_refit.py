@@ -33,6 +33,7 @@ from tunekit._warnings import warn
 from tunekit.tuners._cross_validation import is_in_memory
 from tunekit.tuners._fit_args import current_plan
 from tunekit.tuners._fit_args import samples as sample_count
+from tunekit.tuners._state import tuner_state
 from tunekit.tuners._trial_records import load_record
 
 __all__ = [
@@ -351,7 +352,8 @@ def refit_best(
             )
     if weights is not None:
         kwargs["sample_weight"] = weights
-    seed = getattr(getattr(tuner, "_tunekit", None), "seed", None)
+    state = tuner_state(tuner)
+    seed = None if state is None else state.seed
     refit_seed = None if seed is None else derived_seed(seed, chosen.trial_id, "refit")
     hyperparameters = _without_tuner_values(chosen.hyperparameters)
     with restored_random_state(active=refit_seed is not None):

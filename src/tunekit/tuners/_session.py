@@ -32,13 +32,21 @@ from typing import Any
 from tunekit.tuners._distributed import local_trials
 from tunekit.tuners._progress import SearchProgress, interrupted_line
 from tunekit.tuners._project_lock import ProjectLock
+from tunekit.tuners._state import tuner_state
 
 __all__ = ["SearchSession", "current_session", "session_hook", "trial_end_scope"]
 
 
 def current_session(tuner: Any) -> SearchSession | None:
     """The session of the search ``tuner`` is running, if any."""
-    return getattr(tuner, "_tunekit_session", None)
+    state = tuner_state(tuner)
+    return None if state is None else state.session
+
+
+def _set_session(tuner: Any, session: SearchSession | None) -> None:
+    state = tuner_state(tuner)
+    if state is not None:
+        state.session = session
 
 
 def session_hook(tuner: Any, name: str, *args: Any) -> None:
@@ -122,8 +130,8 @@ class SearchSession:
         (copied) dict to pass on to KerasTuner.
     display : bool, default=True
         Show tunekit's display (the tuner's ``verbose`` at construction); a
-        tuner attribute ``_tunekit_display`` (True/False), set by the CLI,
-        takes precedence.
+        tuner state's ``display`` (True/False), set by the CLI, takes
+        precedence.
     arguments : dict, optional
         The search arguments named as ``Model.fit`` receives them (``x``,
         ``y``, ``validation_data``...), used for the majority-class rate.
@@ -142,7 +150,8 @@ class SearchSession:
         self.arguments = arguments or {}
         self.kerastuner_display = "verbose" in fit_kwargs
         self.progress: SearchProgress | None = None
-        forced = getattr(tuner, "_tunekit_display", None)  # set by the CLI
+        state = tuner_state(tuner)
+        forced = None if state is None else state.display  # set by the CLI
         display = display if forced is None else bool(forced)
         if display and not self.kerastuner_display and not _is_chief():
             self.progress = SearchProgress()
@@ -160,7 +169,7 @@ class SearchSession:
             if not self.kerastuner_display:
                 self._quiet_kerastuner()
             self._install_interrupt_handler()
-            self.tuner._tunekit_session = self
+            _set_session(self.tuner, self)
         except BaseException:
             self._restore()
             raise
@@ -172,7 +181,7 @@ class SearchSession:
             self.report_interrupt(exc)
 
     def _restore(self) -> None:
-        self.tuner._tunekit_session = None
+        _set_session(self.tuner, None)
         self._remove_interrupt_handler()
         if self._oracle_verbose is not None:
             try:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tunekit._atomic import write_json
+from tunekit.tuners._state import tuner_state
 
 __all__ = ["RECORD_FILE", "RunRecord", "TrialRecord", "load_record", "save_record"]
 
@@ -234,14 +235,8 @@ def record_path(project_dir: str, trial_id: str) -> str:
 
 
 def _cache(tuner: Any) -> dict[str, TrialRecord]:
-    cache = getattr(tuner, "_tunekit_records", None)
-    if cache is None:
-        cache = {}
-        try:
-            tuner._tunekit_records = cache
-        except AttributeError:  # pragma: no cover - exotic tuner objects
-            pass
-    return cache
+    state = tuner_state(tuner)
+    return {} if state is None else state.records  # a plain tuner: no cache
 
 
 def save_record(tuner: Any, record: TrialRecord) -> None:

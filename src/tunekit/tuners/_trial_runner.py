@@ -47,6 +47,7 @@ from tunekit.tuners._pruning import (
     pruning_callback,
     resolve_pruning,
 )
+from tunekit.tuners._state import tuner_state
 from tunekit.tuners._trial_records import (
     RunRecord,
     TrialRecord,
@@ -56,6 +57,7 @@ from tunekit.tuners._trial_records import (
 )
 
 __all__ = [
+    "KEYWORD_DEFAULTS",
     "SearchPlan",
     "finish_tuner",
     "prepare_tuner",
@@ -69,32 +71,40 @@ _known_trials = known_trials  # the name tests and older code use
 # --------------------------------------------------------------------------
 
 
+#: tunekit's constructor keywords that KerasTuner's signatures lack, with the
+#: classes' defaults (the factories differ for ``initial_trials``: see
+#: ``docs/tuners.md``, "Classes and factories").
+KEYWORD_DEFAULTS: dict[str, Any] = {
+    "initial_trials": None,
+    "stop_condition": None,
+    "pruning": None,
+    "fit_hyperparameters": None,
+}
+
+
 def prepare_tuner(tuner: Any, kwargs: dict[str, Any]) -> None:
     """Pop ``pruning``, ``fit_hyperparameters``, ``initial_trials``, ``stop_condition``.
 
     ``initial_trials`` and ``stop_condition`` go to tunekit's oracle
     (:mod:`tunekit.tuners._oracles`) when the tuner creates it.
     """
-    kind = tuner._tunekit_kind
-    tuner._tunekit_initial_trials = check_initial_trials(
-        kwargs.pop("initial_trials", None)
-    )
-    tuner._tunekit_stop_condition = check_stop_condition(
-        kwargs.pop("stop_condition", None)
-    )
-    tuner._tunekit_pruning = resolve_pruning(kwargs.pop("pruning", None), kind)
-    tuner._tunekit_fit_hyperparameters = check_fit_hyperparameters(
-        kwargs.pop("fit_hyperparameters", None), kind
+    state = tuner._tunekit
+    given = {name: kwargs.pop(name, d) for name, d in KEYWORD_DEFAULTS.items()}
+    state.initial_trials = check_initial_trials(given["initial_trials"])
+    state.stop_condition = check_stop_condition(given["stop_condition"])
+    state.pruning = resolve_pruning(given["pruning"], state.kind)
+    state.fit_hyperparameters = check_fit_hyperparameters(
+        given["fit_hyperparameters"], state.kind
     )
 
 
 def finish_tuner(tuner: Any) -> None:
     """After KerasTuner's constructor, before the fingerprint: the search space."""
     space = tuner.oracle.hyperparameters
-    declared = getattr(tuner, "_tunekit_fit_hyperparameters", {}) or {}
-    register_fit_hyperparameters(space, declared)
+    state = tuner._tunekit
+    register_fit_hyperparameters(space, state.fit_hyperparameters or {})
     names = [hp.name for hp in space.space]
-    check_hyperband_epochs(names, tuner._tunekit_kind, source="the search space")
+    check_hyperband_epochs(names, state.kind, source="the search space")
 
 
 def check_stop_condition(condition: Any) -> Any:
@@ -178,8 +188,9 @@ def run_trial(
         objective=objective, filepath=tuner._get_checkpoint_fname(trial.trial_id)
     )
     original_callbacks = kwargs.pop("callbacks", None) or []
-    pruning: Pruning | None = getattr(tuner, "_tunekit_pruning", None)
-    seed = getattr(getattr(tuner, "_tunekit", None), "seed", None)
+    state = tuner_state(tuner)
+    pruning: Pruning | None = None if state is None else state.pruning
+    seed = None if state is None else state.seed
     record = TrialRecord(
         trial_id=str(trial.trial_id),
         objective=str(getattr(objective, "name", "")),

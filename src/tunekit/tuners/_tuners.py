@@ -34,7 +34,6 @@ import contextlib
 import copy
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras_tuner
@@ -94,6 +93,7 @@ from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callba
 from tunekit.tuners._project_lock import check_project_unlocked
 from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
 from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
+from tunekit.tuners._state import TunerState, tuner_state
 from tunekit.tuners._trial_runner import (
     finish_tuner,
     prepare_tuner,
@@ -108,18 +108,6 @@ __all__ = [
     "hyperband",
     "random_search",
 ]
-
-
-@dataclass
-class _Config:
-    kind: str
-    objective: Any
-    verbose: bool
-    budget: dict[str, Any]
-    settings: dict[str, Any]
-    schedule: HyperbandSchedule | None = None
-    fingerprint: dict[str, Any] = field(default_factory=dict)
-    seed: int | None = None
 
 
 # --------------------------------------------------------------------------
@@ -138,13 +126,8 @@ class _TunekitMixin:
     """
 
     oracle = WorkerOracleSlot()  # a distributed worker's: tunekit's client
-    _tunekit: _Config
-    _tunekit_kind = ""
-    _tunekit_deferring_reload = False
-    _tunekit_pending_reload = False
-    _tunekit_trial_seed: int | None = None
-    _tunekit_built: list[Any] | None = None
-    _tunekit_fingerprint_unwritten = False
+    _tunekit: TunerState  # all of tunekit's state (tunekit.tuners._state)
+    _tunekit_kind = ""  # the class's kind of search, copied into the state
 
     # ---- construction ------------------------------------------------------
 
@@ -164,6 +147,7 @@ class _TunekitMixin:
         schedule: HyperbandSchedule | None = None,
     ) -> Any:
         """Check arguments before KerasTuner writes anything; return the objective."""
+        state = self._tunekit = TunerState(kind=self._tunekit_kind)
         _check_hypermodel(hypermodel)
         if hypermodel is None and _uses_default_run_trial(self):
             raise InvalidParameterError(
@@ -173,7 +157,7 @@ class _TunekitMixin:
                 "compiled model, or a `keras_tuner.HyperModel`."
             )
         prepare_tuner(self, kwargs)  # pops pruning=, initial_trials=, ...=
-        _check_kwargs(type(self).__name__, self._tunekit_kind, kwargs)
+        _check_kwargs(type(self).__name__, state.kind, kwargs)
         check_distributed_setup()  # KERASTUNER_* variables, before any file is read
         check_distribution_strategy(kwargs.get("distribution_strategy"))
         if not isinstance(overwrite, bool):
@@ -183,46 +167,40 @@ class _TunekitMixin:
         # Before KerasTuner reloads or (overwrite=True) deletes the project.
         check_project_unlocked(_project_dir(directory, project_name))
         checked = None if objective is None else validate_objective(objective)
-        self._tunekit = _Config(
-            kind=self._tunekit_kind,
-            objective=checked,
-            verbose=bool(verbose),
-            budget=budget,
-            settings=settings,
-            schedule=schedule,
-            seed=seed,
-        )
+        state.objective, state.verbose, state.seed = checked, bool(verbose), seed
+        state.budget, state.settings, state.schedule = budget, settings, schedule
         # BaseTuner.__init__ reloads an existing project before tunekit can
         # compare fingerprints: defer that to _tunekit_finish.
-        self._tunekit_deferring_reload = True
+        state.deferring_reload = True
         return checked
 
     def _tunekit_oracle_options(self) -> dict[str, Any]:
         """What tunekit's oracle takes besides KerasTuner's arguments."""
         return {
-            "initial_trials": self._tunekit_initial_trials,
-            "stop_condition": self._tunekit_stop_condition,
+            "initial_trials": self._tunekit.initial_trials,
+            "stop_condition": self._tunekit.stop_condition,
         }
 
     def _tunekit_finish(self, kwargs: dict[str, Any], oracle: Any) -> None:
         """After KerasTuner's constructor: the stale-project guard, the fingerprint."""
         config = self._tunekit
-        self._tunekit_deferring_reload = False
+        config.deferring_reload = False
         if self._is_worker():  # type: ignore[attr-defined]
-            self._tunekit_pending_reload = False  # the chief holds the state
+            config.pending_reload = False  # the chief holds the state
         finish_tuner(self)  # fit_hyperparameters into the space
         oracle.queue_initial_trials()  # checked against the filled space
         config.fingerprint = _fingerprint(self, config)
-        if self._tunekit_pending_reload:
-            self._tunekit_pending_reload = False
+        if config.pending_reload:
+            config.pending_reload = False
             _guard_existing_project(self, config)
         _write_fingerprint(self, config, required=False)
         _warn_budget(self, config, kwargs)
 
     def reload(self) -> None:
         """Reload the project (at construction: after the stale-project guard)."""
-        if self._tunekit_deferring_reload:
-            self._tunekit_pending_reload = True
+        state = tuner_state(self)
+        if state is not None and state.deferring_reload:
+            state.pending_reload = True
             self._populate_initial_space()  # type: ignore[attr-defined]
             return
         super().reload()  # type: ignore[misc]
@@ -246,16 +224,17 @@ class _TunekitMixin:
             (rerunning the same call resumes).
         """
         fit_args, fit_kwargs, cv = split_search_arguments(fit_args, fit_kwargs)
-        if self._tunekit_fingerprint_unwritten:  # read-only at construction
-            _write_fingerprint(self, self._tunekit, required=True)
+        state = self._tunekit
+        if state.fingerprint_unwritten:  # read-only at construction
+            _write_fingerprint(self, state, required=True)
         session = SearchSession(
             self,
             fit_kwargs,
-            display=getattr(getattr(self, "_tunekit", None), "verbose", True),
+            display=state.verbose,
             arguments=_fit_arguments(fit_args, fit_kwargs),
         )
         # A seeded search leaves the caller's global random state as it was.
-        seeded = getattr(getattr(self, "_tunekit", None), "seed", None) is not None
+        seeded = state.seed is not None
         # the project lock, the display, Ctrl-C; a worker's checks and heartbeat
         with (
             restored_random_state(active=seeded),
@@ -311,7 +290,7 @@ class _TunekitMixin:
         memory release. Returns what KerasTuner's ``run_trial`` returns (one
         ``History`` per execution).
         """
-        self._tunekit_execution = 0
+        self._tunekit.execution = 0
         # KerasTuner's run_trial, plus folds, tuned fit arguments and pruning.
         return run_tunekit_trial(self, trial, fit_args, fit_kwargs)
 
@@ -319,12 +298,13 @@ class _TunekitMixin:
         """Build and fit one execution of ``trial`` inside :meth:`_trial_context`."""
         from tunekit.data._trial_order import restarted_orders
 
-        execution = getattr(self, "_tunekit_execution", 0)
-        self._tunekit_execution = execution + 1
+        state = self._tunekit
+        execution = state.execution
+        state.execution = execution + 1
         with (
             self._trial_context(trial, execution),
             # tunekit's loaders restart their shuffled order from the seed
-            restarted_orders(args, kwargs, self._tunekit_trial_seed),
+            restarted_orders(args, kwargs, state.trial_seed),
         ):
             return super()._build_and_fit_model(  # type: ignore[misc]
                 trial, *args, **kwargs
@@ -339,18 +319,19 @@ class _TunekitMixin:
         Every model built inside has its traced graphs released at the end,
         and the custom gradients the execution registered are forgotten.
         """
-        seed = getattr(getattr(self, "_tunekit", None), "seed", None)
+        state = self._tunekit
+        seed = state.seed
         trial_seed = (
             None if seed is None else derived_seed(seed, trial.trial_id, execution)
         )
         before = custom_gradient_names()
-        self._tunekit_trial_seed, self._tunekit_built = trial_seed, []
+        state.trial_seed, state.built = trial_seed, []
         try:
             with restored_random_state(active=trial_seed is not None):
                 yield
         finally:
-            built, self._tunekit_built = self._tunekit_built, None
-            self._tunekit_trial_seed = None
+            built, state.built = state.built, None
+            state.trial_seed = None
             for model in built or ():
                 release_traced_graphs(model)
             forget_custom_gradients(before)
@@ -384,14 +365,15 @@ class _TunekitMixin:
     def _build_hypermodel(self, hp: Any) -> Any:
         # KerasTuner's _try_build clears the Keras session (and with it Keras'
         # seed) just before this: seed here, right before the model is built.
-        if self._tunekit_trial_seed is not None:
-            seed_all(self._tunekit_trial_seed)
+        state = self._tunekit
+        if state.trial_seed is not None:
+            seed_all(state.trial_seed)
         if isinstance(self, keras_tuner.Hyperband) and "tuner/trial_id" in hp.values:
             model = _continued_model(self, hp)
         else:
             model = super()._build_hypermodel(hp)  # type: ignore[misc]
-        if self._tunekit_built is not None:
-            self._tunekit_built.append(model)
+        if state.built is not None:
+            state.built.append(model)
         return model
 
     def _configure_tensorboard_dir(
@@ -455,6 +437,13 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
     ``HyperModel.fit`` must then return a float. With ``seed``, every
     trial's initialisation, dropout and shuffling are seeded from the seed
     and the trial id, and the global random state is restored after each.
+
+    Its defaults are KerasTuner's. The factory :func:`tunekit.hyperband` builds
+    this class with other defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_epochs`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_epochs=100`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
 
     Examples
     --------
@@ -552,6 +541,14 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
     ``max_retries_per_trial``, ``max_consecutive_failed_trials`` and the
     ``Tuner`` keywords), plus ``verbose``. See :class:`tunekit.Hyperband`
     for ``objective=None``, ``seed`` and subclassing.
+
+    Its defaults are KerasTuner's. The factory
+    :func:`tunekit.bayesian_optimization` builds this class with other
+    defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_trials=10`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
 
     Examples
     --------
@@ -651,6 +648,13 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
     ``max_consecutive_failed_trials`` and the ``Tuner`` keywords), plus
     ``verbose``. See :class:`tunekit.Hyperband` for ``objective=None``,
     ``seed`` and subclassing.
+
+    Its defaults are KerasTuner's. The factory :func:`tunekit.random_search` builds
+    this class with other defaults, on purpose: ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` where the class has ``None``, ``None``,
+    ``max_trials=10`` and ``initial_trials=None`` (the table in
+    ``docs/tuners.md``, "Classes and factories").
 
     Examples
     --------
@@ -767,10 +771,10 @@ def _tuner_class(kind: str) -> type:
 # --------------------------------------------------------------------------
 
 
-def _guard_existing_project(tuner: Any, config: _Config) -> None:
+def _guard_existing_project(tuner: Any, config: TunerState) -> None:
     """Refuse a differently configured project, then let KerasTuner reload it."""
     check_existing_project(tuner, config)
-    tuner._tunekit_deferring_reload = False
+    config.deferring_reload = False
     super(_TunekitMixin, tuner).reload()  # keeps the new hyperband_iterations
     _report_resume(tuner, config)
 
@@ -847,6 +851,15 @@ def hyperband(
         A subclass whose ``search()`` checks objective, data and callbacks
         before training and raises :class:`~tunekit.SearchFailedError` when no
         trial completed.
+
+    Notes
+    -----
+    One call of :class:`tunekit.Hyperband`, whose defaults are KerasTuner's; this
+    factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_epochs`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_epochs=100``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
 
     Examples
     --------
@@ -926,6 +939,15 @@ def bayesian_optimization(
     keras_tuner.BayesianOptimization
         A subclass with tunekit's search-time checks.
 
+    Notes
+    -----
+    One call of :class:`tunekit.BayesianOptimization`, whose defaults are
+    KerasTuner's; this factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_trials=10``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
+
     Examples
     --------
     >>> import tempfile, keras, keras_tuner, tunekit
@@ -989,6 +1011,15 @@ def random_search(
     -------
     keras_tuner.RandomSearch
         A subclass with tunekit's search-time checks.
+
+    Notes
+    -----
+    One call of :class:`tunekit.RandomSearch`, whose defaults are KerasTuner's; this
+    factory differs on purpose in ``hypermodel`` (required),
+    ``objective="val_accuracy"``, ``max_trials`` (a required keyword) and
+    ``initial_trials="defaults"`` (the class: ``None``, ``None``,
+    ``max_trials=10``, ``None``; the table in ``docs/tuners.md``, "Classes and
+    factories").
 
     Examples
     --------
