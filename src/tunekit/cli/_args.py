@@ -155,7 +155,11 @@ def make_tuner(
     >>> type(tuner.oracle).__name__
     'RandomSearchOracle'
     """
-    from tunekit.tuners._tuners import bayesian_optimization, hyperband, random_search
+    from tunekit.tuners._factories import (
+        bayesian_optimization,
+        hyperband,
+        random_search,
+    )
 
     if tuner == "hyperband":
         return hyperband(
