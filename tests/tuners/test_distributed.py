@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_models import dense_digits
 
 import tunekit
 from tunekit.tuners import _distributed as dist
@@ -101,7 +102,9 @@ def test_a_tuner_with_a_lone_tuner_id_fails_before_touching_the_project(
 ):
     clean_env.setenv("KERASTUNER_TUNER_ID", "worker0")
     with pytest.raises(dist.DistributedSetupError, match="KERASTUNER_ORACLE_IP"):
-        tunekit.RandomSearch(_build, "val_accuracy", max_trials=2, directory=tmp_path)
+        tunekit.RandomSearch(
+            dense_digits, "val_accuracy", max_trials=2, directory=tmp_path
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -155,20 +158,6 @@ def test_distribution_strategy_needs_tensorflow():
     dist.check_distribution_strategy(None, backend="jax")
 
 
-def _build(hp):
-    import keras
-
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 def test_distribution_strategy_passes_through_or_fails_clearly(
     tmp_path, clean_env, digits
 ):
@@ -177,7 +166,7 @@ def test_distribution_strategy_passes_through_or_fails_clearly(
     if keras.backend.backend() != "tensorflow":
         with pytest.raises(dist.DistributedSetupError, match="KERAS_BACKEND") as info:
             tunekit.RandomSearch(
-                _build, "val_accuracy", max_trials=1, directory=tmp_path,
+                dense_digits, "val_accuracy", max_trials=1, directory=tmp_path,
                 distribution_strategy=object(), verbose=False,
             )  # fmt: skip
         assert "Received: distribution_strategy='object instance'" in str(info.value)
@@ -186,7 +175,7 @@ def test_distribution_strategy_passes_through_or_fails_clearly(
     tf = pytest.importorskip("tensorflow")
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     tuner = tunekit.RandomSearch(
-        _build, "val_accuracy", max_trials=1, directory=tmp_path,
+        dense_digits, "val_accuracy", max_trials=1, directory=tmp_path,
         distribution_strategy=strategy, max_consecutive_failed_trials=1,
         verbose=False,
     )  # fmt: skip
@@ -196,7 +185,7 @@ def test_distribution_strategy_passes_through_or_fails_clearly(
     assert tuner.oracle.get_best_trials(1)[0].status == "COMPLETED"
     with pytest.raises(dist.DistributedSetupError, match="scope"):
         tunekit.RandomSearch(
-            _build, "val_accuracy", max_trials=1, directory=tmp_path / "b",
+            dense_digits, "val_accuracy", max_trials=1, directory=tmp_path / "b",
             distribution_strategy=object(), verbose=False,
         )  # fmt: skip
 
@@ -207,7 +196,9 @@ def test_a_tuner_refuses_an_ambiguous_chief_before_touching_the_project(
     for name, value in _env_of("nonchief").items():
         clean_env.setenv(name, value)
     with pytest.raises(dist.DistributedSetupError, match="second chief"):
-        tunekit.RandomSearch(_build, "val_accuracy", max_trials=2, directory=tmp_path)
+        tunekit.RandomSearch(
+            dense_digits, "val_accuracy", max_trials=2, directory=tmp_path
+        )
     assert list(tmp_path.iterdir()) == []
 
 
