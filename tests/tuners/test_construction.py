@@ -116,3 +116,50 @@ def test_a_tuner_keeps_its_state_in_one_object(tmp_path: pathlib.Path) -> None:
         _build, "val_loss", max_trials=3, directory=tmp_path, project_name="plain"
     )
     assert tuner_state(plain) is None
+
+
+# ---- every parameter of every factory refuses a bad value, in one wording ----
+
+BAD_VALUES = {
+    "hypermodel": 3,
+    "max_epochs": 0,
+    "factor": 1,
+    "hyperband_iterations": 0,
+    "max_trials": 0,
+    "num_initial_points": -1,
+    "alpha": "x",
+    "beta": -1.0,
+    "directory": 3,
+    "project_name": 4,
+    "overwrite": "yes",
+    "seed": "7",
+    "verbose": "loud",
+    "initial_trials": 5,
+}
+#: Checked when ``search()`` starts, against the keys the model logs.
+CHECKED_AT_SEARCH = {"objective"}
+
+
+def _factory_cases():
+    for factory in (
+        tunekit.hyperband,
+        tunekit.random_search,
+        tunekit.bayesian_optimization,
+    ):
+        for name, parameter in inspect.signature(factory).parameters.items():
+            if parameter.kind is parameter.VAR_KEYWORD or name in CHECKED_AT_SEARCH:
+                continue
+            yield pytest.param(factory, name, id=f"{factory.__name__}-{name}")
+
+
+@pytest.mark.parametrize(("factory", "name"), list(_factory_cases()))
+def test_every_factory_parameter_refuses_a_bad_value(factory, name, tmp_path):
+    assert name in BAD_VALUES, f"add a bad value for {factory.__name__}({name}=)"
+    arguments = {"directory": str(tmp_path)}
+    arguments["max_epochs" if factory.__name__ == "hyperband" else "max_trials"] = 2
+    arguments[name] = BAD_VALUES[name]
+    hypermodel = arguments.pop("hypermodel", lambda hp: None)
+    with pytest.raises(tunekit.InvalidParameterError) as caught:
+        factory(hypermodel, "val_accuracy", **arguments)
+    assert str(caught.value).endswith(f"Received: {name}={BAD_VALUES[name]!r}")
+    assert not any(tmp_path.iterdir())  # refused before anything was written

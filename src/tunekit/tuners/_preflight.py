@@ -8,6 +8,7 @@ classes and the trial runner import it; it imports neither.
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +164,10 @@ def project_path(directory: Any, project_name: Any) -> str:
 
 def check_directory(directory: Any, project_name: Any) -> None:
     """Refuse a ``directory``/``project_name`` KerasTuner could not use."""
+    if project_name is not None and not isinstance(project_name, str):
+        raise invalid_parameter(
+            "project_name", project_name, "a folder name (a str) or None"
+        )
     if directory is None:
         return
     try:
@@ -183,6 +188,24 @@ def check_directory(directory: Any, project_name: Any) -> None:
             f"The project folder {project!r} is an existing file. Pass another "
             f"`project_name` or `directory`. {received('project_name', project_name)}"
         )
+
+
+def check_verbose(verbose: Any) -> None:
+    """Refuse a ``verbose`` that is neither a bool nor a Keras verbosity level."""
+    if not isinstance(verbose, (bool, int)) or verbose < 0:
+        raise invalid_parameter(
+            "verbose", verbose, "True or False (or a Keras verbosity level 0, 1, 2)"
+        )
+
+
+def check_non_negative(name: str, value: Any) -> None:
+    """Refuse a ``value`` for ``name`` that is not a real number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not float(value) >= 0
+    ):
+        raise invalid_parameter(name, value, "a number >= 0")
 
 
 def check_kwargs(caller: str, kind: str, kwargs: dict[str, Any]) -> None:

@@ -87,7 +87,12 @@ from tunekit.tuners._oracles import (
 from tunekit.tuners._preflight import check_directory as _check_directory
 from tunekit.tuners._preflight import check_hypermodel as _check_hypermodel
 from tunekit.tuners._preflight import check_kwargs as _check_kwargs
-from tunekit.tuners._preflight import check_search, split_search_arguments
+from tunekit.tuners._preflight import (
+    check_non_negative,
+    check_search,
+    check_verbose,
+    split_search_arguments,
+)
 from tunekit.tuners._preflight import project_path as _project_dir
 from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callbacks
 from tunekit.tuners._project_lock import check_project_unlocked
@@ -156,6 +161,7 @@ class _TunekitMixin:
         if not isinstance(overwrite, bool):
             raise invalid_parameter("overwrite", overwrite, "True or False")
         check_seed(seed)
+        check_verbose(verbose)
         _check_directory(directory, project_name)
         # Before KerasTuner reloads or (overwrite=True) deletes the project.
         check_project_unlocked(_project_dir(directory, project_name))
@@ -587,6 +593,8 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
             num_initial_points = check_positive_int(
                 "num_initial_points", num_initial_points
             )
+        check_non_negative("alpha", alpha)
+        check_non_negative("beta", beta)
         checked = self._tunekit_prepare(
             hypermodel,
             objective,
