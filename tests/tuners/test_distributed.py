@@ -263,7 +263,6 @@ def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_e
 
     from tunekit.tuners._oracles import TunekitOracle
     from tunekit.tuners._session import _number_trial_for_kerastuner
-    from tunekit.tuners._trial_runner import _known_trials
 
     chief, _ = _fingerprint_of(tmp_path)
     for name, value in _env_of("worker0").items():
@@ -286,7 +285,7 @@ def test_a_workers_client_is_never_asked_for_the_chiefs_trials(tmp_path, clean_e
     # Finished trials come from the chief (get_best_trials), never `.trials`.
     asked = []
     client.get_best_trials = lambda num_trials=1: asked.append(num_trials) or []
-    assert _known_trials(client) == [] and asked
+    assert dist.known_trials(client) == [] and asked
 
 
 def test_a_workers_own_budget_ends_its_search_without_asking_for_a_trial(
