@@ -36,6 +36,7 @@ from typing import Any
 from tunekit._atomic import unwritable, write_text
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
+from tunekit.tuners._progress import format_value
 from tunekit.tuners._report_data import (
     INTERRUPTED,
     ReportData,
@@ -125,13 +126,7 @@ def _esc(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return f"{value:.4g}"
-    return str(value)
+    return "-" if value is None else format_value(value)
 
 
 def _category(trial: ReportTrial, best: ReportTrial | None) -> str:

@@ -24,7 +24,7 @@ from tunekit._validation import invalid_parameter
 from tunekit.labels._diagnostics import collapse_advice, healthy_trial
 from tunekit.tuners._objective import objective_list
 from tunekit.tuners._progress import INACTIVE as _INACTIVE
-from tunekit.tuners._progress import display_values
+from tunekit.tuners._progress import display_values, format_value
 from tunekit.tuners._pruning import PRUNED_MARK, is_pruned
 from tunekit.tuners._trial_health import (
     ACCURACY_METRICS,
@@ -409,11 +409,7 @@ def _fold_note(row: TrialRow) -> str:
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
+    return "-" if value is None else format_value(value)
 
 
 def _explain(
