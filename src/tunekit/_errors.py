@@ -17,6 +17,7 @@ __all__ = [
     "ImageDirectoryError",
     "InvalidParameterError",
     "LabelMismatchError",
+    "MissingDependencyError",
     "MissingObjectiveError",
     "ObjectiveError",
     "ProjectLockedError",
@@ -282,5 +283,19 @@ class MissingObjectiveError(ObjectiveError):
     --------
     >>> import tunekit
     >>> issubclass(tunekit.MissingObjectiveError, tunekit.ObjectiveError)
+    True
+    """
+
+
+class MissingDependencyError(TunekitError, ImportError):
+    """An optional dependency a feature needs is not installed.
+
+    The message names the pip extra that installs it, e.g.
+    ``pip install "keras-tunekit[optuna]"`` for :class:`tunekit.OptunaSearch`.
+
+    Examples
+    --------
+    >>> import tunekit
+    >>> issubclass(tunekit.MissingDependencyError, ImportError)
     True
     """

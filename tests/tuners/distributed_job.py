@@ -2,7 +2,9 @@
 
 Not a test module: tests/tuners/test_distributed.py starts it as a chief, a
 worker or a single process (``KERASTUNER_*`` variables come from the
-environment). Each trial trains a tiny dense model on 300 digits; with
+environment), tests/tuners/test_optuna_search.py as one of several
+``--tuner optuna`` processes sharing a study. Each trial trains a tiny dense
+model on 300 digits; with
 ``--epoch-marker DIR`` every epoch start writes ``DIR/<tuner id>-<trial>-<epoch>``
 and ``--epoch-sleep`` slows each epoch down so that a test can kill the
 process in the middle of a trial.
@@ -21,8 +23,13 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--directory", required=True)
     parser.add_argument("--project-name", default="search")
     parser.add_argument(
-        "--tuner", choices=("random", "bayesian", "hyperband"), default="random"
+        "--tuner",
+        choices=("random", "bayesian", "hyperband", "optuna"),
+        default="random",
     )
+    parser.add_argument("--storage", default=None)
+    parser.add_argument("--pruning", default=None)
+    parser.add_argument("--heartbeat-interval", type=int, default=1)
     parser.add_argument("--max-trials", type=int, default=4)
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
@@ -75,7 +82,7 @@ def _wait_for_peers(marker_dir: str, count: int) -> None:
     tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
     if tuner_id == "chief":
         return
-    with open(os.path.join(marker_dir, f"ready-{tuner_id}"), "w"):
+    with open(os.path.join(marker_dir, f"ready-{tuner_id}-{os.getpid()}"), "w"):
         pass
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -128,6 +135,17 @@ def main(argv: list[str]) -> int:
             build, args.objective, max_epochs=args.max_epochs, factor=3, **common
         )
         fit = {}
+    elif args.tuner == "optuna":
+        tuner = tunekit.OptunaSearch(
+            build,
+            args.objective,
+            max_trials=args.max_trials,
+            storage=args.storage,
+            pruning=args.pruning,
+            heartbeat_interval=args.heartbeat_interval,
+            **common,
+        )
+        fit = {"epochs": args.epochs}
     elif args.tuner == "bayesian":
         tuner = tunekit.BayesianOptimization(
             build,

@@ -24,7 +24,7 @@ __all__ = [
     "report_error",
 ]
 
-TUNERS = ("hyperband", "bayesian", "random")
+TUNERS = ("hyperband", "bayesian", "random", "optuna")
 #: Same as ``tunekit.hypermodels._cnn.PRESETS`` (that module imports Keras).
 PRESETS = ("default", "dense_head", "two_conv")
 
@@ -138,7 +138,9 @@ def make_tuner(
 
     Hyperband trains up to ``max_epochs`` and ignores ``max_trials`` and
     ``num_initial_points``; the others run ``max_trials`` trials.
-    ``common`` (directory, project name, seed...) goes to every factory.
+    ``"optuna"`` is :func:`tunekit.optuna_search` (``common`` may then hold
+    ``pruning`` and ``storage``). ``common`` (directory, project name,
+    seed...) goes to every factory.
 
     Examples
     --------
@@ -161,6 +163,11 @@ def make_tuner(
         random_search,
     )
 
+    if tuner == "optuna":
+        from tunekit.tuners._optuna_search import optuna_search
+
+        return optuna_search(hypermodel, objective, max_trials=max_trials, **common)
+    common = {k: v for k, v in common.items() if k not in ("pruning", "storage")}
     if tuner == "hyperband":
         return hyperband(
             hypermodel, objective, max_epochs=max_epochs, factor=factor, **common

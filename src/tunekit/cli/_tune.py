@@ -135,7 +135,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     search = parser.add_argument_group("search")
     search.add_argument(
-        "--tuner", choices=TUNERS, default="hyperband", help="KerasTuner algorithm"
+        "--tuner",
+        choices=TUNERS,
+        default="hyperband",
+        help="search algorithm: KerasTuner's hyperband, bayesian or random, or "
+        "optuna (TPE on an Optuna study; needs keras-tunekit[optuna])",
+    )
+    search.add_argument(
+        "--pruning",
+        choices=("asha", "hyperband", "median"),
+        default=None,
+        help="--tuner optuna: stop weak trials early (asha: asynchronous "
+        "successive halving)",
+    )
+    search.add_argument(
+        "--storage",
+        default=None,
+        help="--tuner optuna: database URL every worker shares (default: a "
+        "SQLite file in the project folder)",
     )
     search.add_argument(
         "--max-epochs",
@@ -147,7 +164,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-trials",
         type=positive_int,
         default=None,
-        help="number of trials of --tuner bayesian or random (default: 10); "
+        help="number of trials of --tuner bayesian, random or optuna (default: 10); "
         "refused with hyperband, whose trials follow from --max-epochs and "
         "--factor",
     )
@@ -260,6 +277,7 @@ def _check_options(args: argparse.Namespace) -> None:
     from tunekit.tuners._schedule import hyperband_schedule
 
     check_target(args.target, OBJECTIVE)
+    _optuna_options(args)  # --pruning / --storage without --tuner optuna
     if args.tuner == "hyperband" and args.max_trials is not None:
         total = hyperband_schedule(args.max_epochs, args.factor).total_trials
         raise InvalidParameterError(
@@ -417,7 +435,25 @@ def _make_tuner(
         overwrite=args.overwrite, seed=args.seed, verbose=not args.quiet,
         initial_trials=None if args.random_start else "defaults",
         stop_condition=budget if budget is not None and budget.active else None,
+        **_optuna_options(args),
     )  # fmt: skip
+
+
+def _optuna_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--pruning`` and ``--storage``: only --tuner optuna takes them."""
+    from tunekit._errors import InvalidParameterError
+
+    given = {"pruning": args.pruning, "storage": args.storage}
+    if args.tuner == "optuna":
+        return given
+    for name, value in given.items():
+        if value is not None:
+            raise InvalidParameterError(
+                f"--{name} applies to --tuner optuna only. Pick --tuner optuna "
+                f"or leave --{name} out. Received: --{name}={value}, "
+                f"--tuner={args.tuner}"
+            )
+    return {}
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from tunekit._errors import CorruptProjectError, UnwritablePathError
 __all__ = [
     "FINGERPRINT_FILE",
     "LOCK_FILE",
+    "OPTUNA_FILE",
     "ORACLE_FILE",
     "REPORT_FILE",
     "TRIAL_FILE",
@@ -42,6 +43,8 @@ ORACLE_FILE = "oracle.json"
 TRIAL_FILE = "trial.json"
 #: The lock a searching process holds (tuners/_project_lock.py).
 LOCK_FILE = "tunekit.lock"
+#: OptunaSearch's embedded study (SQLite) when no ``storage`` is given.
+OPTUNA_FILE = "optuna.db"
 #: Where ``tunekit report`` writes the page by default.
 REPORT_FILE = "report.html"
 

@@ -302,8 +302,11 @@ class ProjectLock:
     False
     """
 
-    def __init__(self, project_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, project_dir: str | os.PathLike[str], *, shared: bool = False
+    ) -> None:
         self.project_dir = os.fspath(project_dir)
+        self.shared = shared  # a project several processes search together
         self._fd: int | None = None
         self._path: str | None = None
         self._depth = 0  # acquisitions counted on the object holding the file
@@ -321,14 +324,14 @@ class ProjectLock:
     # -- acquire / release -------------------------------------------------
 
     def acquire(self) -> None:
-        """Take the lock (no-op for distributed workers).
+        """Take the lock (no-op for distributed workers and shared projects).
 
         Raises
         ------
         ProjectLockedError
             When another live process holds the project.
         """
-        if self._holder is not None or not locking_applies():
+        if self._holder is not None or self.shared or not locking_applies():
             return
         try:
             os.makedirs(self.project_dir, exist_ok=True)

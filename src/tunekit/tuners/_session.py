@@ -155,7 +155,9 @@ class SearchSession:
         display = display if forced is None else bool(forced)
         if display and not self.kerastuner_display and not _is_chief():
             self.progress = SearchProgress()
-        self.lock = ProjectLock(tuner.project_dir)
+        # OptunaSearch's processes share the project; its study coordinates.
+        shared = state is not None and state.shared_project
+        self.lock = ProjectLock(tuner.project_dir, shared=shared)
         self._oracle_verbose: Any = None
         self._critical = 0
         self._pending_interrupt = False

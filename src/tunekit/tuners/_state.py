@@ -22,7 +22,8 @@ class TunerState:
     Attributes
     ----------
     kind : str
-        ``"hyperband"``, ``"bayesian_optimization"`` or ``"random_search"``.
+        ``"hyperband"``, ``"bayesian_optimization"``, ``"random_search"`` or
+        ``"optuna"``.
     objective : keras_tuner.Objective, list or None
         The checked objective (None: ``run_trial`` returns the score).
     verbose : bool
@@ -60,6 +61,9 @@ class TunerState:
     display : bool or None
         Forces tunekit's display on or off (set by the CLI); None follows
         ``verbose``.
+    shared_project : bool
+        Several processes search this project at once (OptunaSearch: the
+        study coordinates them), so no process takes the project lock.
     """
 
     kind: str = ""
@@ -84,6 +88,7 @@ class TunerState:
     records: dict[str, Any] = field(default_factory=dict)
     session: Any = None
     display: bool | None = None
+    shared_project: bool = False
 
 
 def tuner_state(tuner: Any) -> TunerState | None:
