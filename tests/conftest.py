@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +93,24 @@ def make_image_folder(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a database on a real PostgreSQL server, one per session.
+
+    The server runs on 127.0.0.1 in a temporary data directory (see
+    ``tests/postgres_server.py``); with pytest-xdist each worker starts its own.
+    Without PostgreSQL installed the test skips, except under CI (``CI`` set),
+    where it fails: ``.ci/run`` installs Debian's ``postgresql``.
+    """
+    from postgres_server import PostgresNotFound, PostgresServer
+
+    try:
+        server = PostgresServer()
+    except PostgresNotFound as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and PostgreSQL is missing: {error}", pytrace=False)
+        pytest.skip(str(error))
+    with server:
+        yield server.url

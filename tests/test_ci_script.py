@@ -69,3 +69,25 @@ def test_each_stage_prints_its_time(script):
         "a stage announced with echo instead of `stage` prints no time"
     )
     assert "[time]" in script and "trap stage_table EXIT" in script
+
+
+def test_postgresql_is_installed_and_waited_for_before_the_slow_tests(script):
+    """The shared-study tests need Debian's PostgreSQL: ``.ci/run`` installs it
+    in the background, waits for it before the slow stage, and sets ``CI`` so
+    the ``postgres_url`` fixture fails instead of skipping when it is missing."""
+    body = re.search(r"^postgres_install\(\) \{\n(.*?)^\}", script, re.M | re.S)
+    assert body, "no postgres_install function in .ci/run"
+    assert re.search(r"apt-get .*install .*\bpostgresql\b", body.group(1))
+    # Debian's binaries are off PATH: the script looks where the fixture looks.
+    assert "/usr/lib/postgresql/*/bin" in script
+    assert "/usr/lib/postgresql/*/bin" in (TESTS / "postgres_server.py").read_text()
+    started = re.search(r"^postgres_install\b.*&\npostgres_pid=\$!$", script, re.M)
+    assert started, "postgres_install is not started in the background"
+    waited = re.search(r'^wait "\$postgres_pid"', script, re.M)
+    assert waited, "the PostgreSQL install is never waited for (at top level)"
+    slow = re.search(r"^python -m pytest -m slow\b", script, re.M)
+    assert slow and started.start() < waited.start() < slow.start()
+    stages = [m.start() for m in re.finditer(r'^stage "', script, re.M)]
+    # Waited inside the slow stage (its time counts there), not an earlier one.
+    assert max(s for s in stages if s < slow.start()) < waited.start()
+    assert re.search(r"^export CI=", script, re.M)
