@@ -194,9 +194,26 @@ def resolve_storage(
         else "failed_trial_callback"
     )
     options[callback_name] = retry_callback(optuna)
-    with quiet_optuna():
-        rdb = optuna.storages.RDBStorage(url, **options)
-    return rdb, url
+    return _rdb_storage(optuna, url, options), url
+
+
+def _rdb_storage(optuna: Any, url: str, options: dict[str, Any]) -> Any:
+    """``RDBStorage(url)``, retried while other workers create the same tables.
+
+    Workers started together on an empty database race to create Optuna's
+    tables; the losers get a unique-key violation and succeed a moment later.
+    """
+    import sqlalchemy.exc
+
+    for attempt in range(8):
+        try:
+            with quiet_optuna():
+                return optuna.storages.RDBStorage(url, **options)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == 7:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _PRUNING_EXPECTED = (
@@ -765,9 +782,7 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        from tunekit.tuners._kerastuner import hp_module
-
-        self.hyperparameters = hp_module.HyperParameters.from_config(
+        self.hyperparameters = keras_tuner.HyperParameters.from_config(
             state["hyperparameters"]
         )
         self.seed = state.get("seed", self.seed)

@@ -394,8 +394,15 @@ class SearchProgress:
             self._best = best[0].score if best else None
         except Exception:
             self._best = None
-        note = fewer_combinations_note(
-            tuner.oracle.hyperparameters, new_configurations_asked(tuner)
+        state = tuner_state(tuner)
+        # Optuna's samplers may draw a combination again: no cap to announce.
+        samples_again = state is not None and state.kind == "optuna"
+        note = (
+            None
+            if samples_again
+            else fewer_combinations_note(
+                tuner.oracle.hyperparameters, new_configurations_asked(tuner)
+            )
         )
         if note:
             self.write(note)
