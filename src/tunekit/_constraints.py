@@ -56,17 +56,17 @@ from tunekit._validation import (
 
 __all__ = [
     "BOOL",
+    "NON_NEGATIVE_INT",
+    "NON_NEGATIVE_NUMBER",
+    "POSITIVE_INT",
+    "SEED",
+    "VALIDATION_SPLIT",
     "Constraint",
     "InstanceOf",
     "Interval",
     "Options",
     "Rule",
-    "NON_NEGATIVE_INT",
-    "NON_NEGATIVE_NUMBER",
-    "POSITIVE_INT",
     "Satisfies",
-    "SEED",
-    "VALIDATION_SPLIT",
     "declare_constraints",
     "describe",
     "invalid_value",
@@ -112,7 +112,10 @@ class _NoneConstraint(Constraint):
 
 class _Boolean(Constraint):
     def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, bool) or type(value).__name__ == "bool_"
+        kind = type(value)  # numpy.bool_ too (named "bool" in NumPy 2)
+        return isinstance(value, bool) or (
+            kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+        )
 
     def __str__(self) -> str:
         return "True or False"
@@ -384,7 +387,9 @@ def make_constraint(constraint: Any) -> Constraint:
 
 
 def _constraints_of(entry: Any) -> list[Constraint]:
-    return list(entry) if isinstance(entry, Rule) else [make_constraint(c) for c in entry]
+    return (
+        list(entry) if isinstance(entry, Rule) else [make_constraint(c) for c in entry]
+    )
 
 
 def satisfies(entry: Any, value: Any) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import numbers
 import inspect
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -68,7 +68,9 @@ class KerasEstimatorBase(BaseEstimator):
         "epochs": POSITIVE_INT,
         "batch_size": POSITIVE_INT,
         "validation_split": VALIDATION_SPLIT,
-        "callbacks": Rule([list, tuple, None], "a list of keras.callbacks.Callback or None"),
+        "callbacks": Rule(
+            [list, tuple, None], "a list of keras.callbacks.Callback or None"
+        ),
         "verbose": Rule(
             [Interval(numbers.Integral, 0, None, closed="left"), Options(["auto"])],
             "0, 1, 2 or 'auto'",
@@ -321,7 +323,9 @@ class KerasEstimatorBase(BaseEstimator):
             )
         build_spec(build_fn, self._own_names())  # raises if unusable
         constraints = self._parameter_constraints
-        validate_params(constraints, {name: getattr(self, name) for name in constraints})
+        validate_params(
+            constraints, {name: getattr(self, name) for name in constraints}
+        )
 
     def _seed(self) -> int | None:
         if self.random_state is None:

@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 import keras
 import keras_tuner
 
-from tunekit._errors import InvalidParameterError
 from tunekit._constraints import (
     Interval,
     Options,
@@ -36,6 +35,7 @@ from tunekit._constraints import (
     declare_constraints,
     validate_params,
 )
+from tunekit._errors import InvalidParameterError
 from tunekit._validation import check_in, did_you_mean, invalid_parameter, received
 
 __all__ = ["CNNHyperModel", "build_cnn_hypermodel"]

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from tunekit._errors import InvalidParameterError
 from tunekit._constraints import (
     BOOL,
     Interval,
@@ -37,6 +36,7 @@ from tunekit._constraints import (
     declare_constraints,
     validate_params,
 )
+from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 from tunekit._warnings import warn
 

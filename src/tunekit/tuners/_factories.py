@@ -13,8 +13,12 @@ from typing import Any
 
 from tunekit._constraints import declare_constraints
 from tunekit.tuners._preflight import check_kwargs
-from tunekit.tuners._tuners import BayesianOptimization, Hyperband, RandomSearch
-from tunekit.tuners._tuners import tuner_class
+from tunekit.tuners._tuners import (
+    BayesianOptimization,
+    Hyperband,
+    RandomSearch,
+    tuner_class,
+)
 
 __all__ = ["bayesian_optimization", "hyperband", "random_search"]
 
@@ -27,9 +31,7 @@ def _build_tuner(
     return tuner_class(kind)(hypermodel, objective, **named, **kwargs)
 
 
-@declare_constraints(
-    Hyperband._parameter_constraints
-)  # checked by the class it builds
+@declare_constraints(Hyperband._parameter_constraints)  # checked by the class it builds
 def hyperband(
     hypermodel: Any,
     objective: Any = "val_accuracy",

@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tunekit._errors import InvalidParameterError
 from tunekit._constraints import NON_NEGATIVE_INT, POSITIVE_INT, validate_params
+from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 
 __all__ = ["MedianPruning", "Pruning", "PruningHistory", "is_pruned"]
@@ -217,7 +217,9 @@ class MedianPruning(Pruning):
 
     def _check(self) -> None:
         constraints = self._parameter_constraints
-        validate_params(constraints, {name: getattr(self, name) for name in constraints})
+        validate_params(
+            constraints, {name: getattr(self, name) for name in constraints}
+        )
 
     def _judged(self, epoch: int, history: PruningHistory) -> tuple[float, float]:
         """(best so far, median) at ``epoch``, or NaN pairs when not judged."""

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from tunekit._constraints import (
     POSITIVE_INT,

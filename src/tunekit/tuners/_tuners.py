@@ -152,7 +152,8 @@ def _validate(cls: type, arguments: dict[str, Any]) -> None:
     """Check a tuner's arguments (its ``__init__``'s ``locals()``) by its table."""
     constraints = cls._parameter_constraints  # type: ignore[attr-defined]
     validate_params(
-        constraints, {name: arguments[name] for name in constraints if name in arguments}
+        constraints,
+        {name: arguments[name] for name in constraints if name in arguments},
     )
 
 
@@ -504,7 +505,10 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
 
     _tunekit_kind = "hyperband"
 
-    _parameter_constraints: ClassVar[dict[str, Any]] = {**SCHEDULE_CONSTRAINTS, **TUNER_CONSTRAINTS}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **SCHEDULE_CONSTRAINTS,
+        **TUNER_CONSTRAINTS,
+    }
 
     def __init__(
         self,
@@ -728,7 +732,10 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
 
     _tunekit_kind = "random_search"
 
-    _parameter_constraints: ClassVar[dict[str, Any]] = {**_MAX_TRIALS, **TUNER_CONSTRAINTS}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_MAX_TRIALS,
+        **TUNER_CONSTRAINTS,
+    }
 
     def __init__(
         self,
