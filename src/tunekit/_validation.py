@@ -14,6 +14,7 @@ from typing import Any
 from tunekit._errors import InvalidParameterError
 
 __all__ = [
+    "VALIDATION_SPLIT_WORDING",
     "check_in",
     "check_positive_int",
     "check_seed",
@@ -22,6 +23,10 @@ __all__ = [
     "invalid_parameter",
     "received",
 ]
+
+
+#: The one wording of every ``validation_split`` (also ``tunekit._constraints``).
+VALIDATION_SPLIT_WORDING = "a float in [0, 1), e.g. 0.2 (0 for none)"
 
 
 def received(name: str, value: Any) -> str:
@@ -103,7 +108,5 @@ def check_validation_split(value: Any) -> float:
         or not isinstance(value, numbers.Real)
         or not 0.0 <= float(value) < 1.0
     ):
-        raise invalid_parameter(
-            "validation_split", value, "a float in [0, 1), e.g. 0.2 (0 for none)"
-        )
+        raise invalid_parameter("validation_split", value, VALIDATION_SPLIT_WORDING)
     return float(value)

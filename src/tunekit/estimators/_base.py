@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from tunekit._constraints import (
+    BOOL,
+    POSITIVE_INT,
+    VALIDATION_SPLIT,
+    Interval,
+    Options,
+    Rule,
+    validate_params,
+)
 from tunekit._errors import InvalidParameterError
 from tunekit._keras_memory import (
     custom_gradient_names,
@@ -24,7 +34,6 @@ from tunekit._keras_memory import (
 )
 from tunekit._seeding import fresh_session
 from tunekit._validation import (
-    check_validation_split,
     did_you_mean,
     invalid_parameter,
     received,
@@ -52,6 +61,26 @@ class KerasEstimatorBase(BaseEstimator):
     _own_parameters: tuple[str, ...] = ()
     # Keras arguments ``fit`` takes per call (see ``FIT_ARGUMENTS``).
     _fit_arguments: tuple[str, ...] = FIT_ARGUMENTS
+
+    # The estimator's own simple parameters, checked in `fit` (scikit-learn's
+    # contract: `__init__` only stores); `build_fn` has its own checks.
+    _parameter_constraints: dict[str, Any] = {
+        "epochs": POSITIVE_INT,
+        "batch_size": POSITIVE_INT,
+        "validation_split": VALIDATION_SPLIT,
+        "callbacks": Rule(
+            [list, tuple, None], "a list of keras.callbacks.Callback or None"
+        ),
+        "verbose": Rule(
+            [Interval(numbers.Integral, 0, None, closed="left"), Options(["auto"])],
+            "0, 1, 2 or 'auto'",
+        ),
+        "random_state": Rule(
+            [Interval(numbers.Integral, None, None), np.random.RandomState, None],
+            "None, an int or a numpy.random.RandomState",
+        ),
+        "warm_start": BOOL,
+    }
 
     # Fitted attributes (annotations only: they exist after `fit`).
     model_: Any
@@ -293,28 +322,10 @@ class KerasEstimatorBase(BaseEstimator):
                 "`__call__` in a subclass.",
             )
         build_spec(build_fn, self._own_names())  # raises if unusable
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, np.integer))
-                or value < 1
-            ):
-                raise invalid_parameter(name, value, "an integer >= 1")
-        check_validation_split(self.validation_split)
-        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
-            raise invalid_parameter(
-                "callbacks",
-                self.callbacks,
-                "a list of keras.callbacks.Callback or None",
-            )
-        if not isinstance(self.warm_start, (bool, np.bool_)):
-            raise invalid_parameter("warm_start", self.warm_start, "True or False")
-        if not (
-            isinstance(self.verbose, (int, np.integer, str))
-            and not isinstance(self.verbose, bool)
-        ):
-            raise invalid_parameter("verbose", self.verbose, "0, 1, 2 or 'auto'")
+        constraints = self._parameter_constraints
+        validate_params(
+            constraints, {name: getattr(self, name) for name in constraints}
+        )
 
     def _seed(self) -> int | None:
         if self.random_state is None:

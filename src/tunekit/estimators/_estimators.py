@@ -28,6 +28,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from tunekit._constraints import Options, Rule
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import received
 from tunekit.estimators._base import KerasEstimatorBase, floatx
@@ -143,6 +144,16 @@ class KerasClassifier(ClassifierMixin, KerasEstimatorBase):
     classes_: np.ndarray
     n_classes_: int
     _encoding: TargetEncoding
+
+    _parameter_constraints = {
+        **KerasEstimatorBase._parameter_constraints,
+        "class_weight": Rule(
+            [Options(["balanced"]), Mapping, None],
+            '"balanced", a dict {class label: weight} or None',
+            hint="Turn an array from compute_class_weight into a dict with "
+            "`dict(zip(classes, weights))`.",
+        ),
+    }
 
     def __init__(
         self,

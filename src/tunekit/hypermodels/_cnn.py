@@ -22,11 +22,19 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import keras_tuner
 
+from tunekit._constraints import (
+    Interval,
+    Options,
+    Rule,
+    Satisfies,
+    declare_constraints,
+    validate_params,
+)
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import check_in, did_you_mean, invalid_parameter, received
 
@@ -220,14 +228,6 @@ def _check_input_shape(input_shape: Any) -> tuple[int, int, int]:
 
 
 def _check_head(num_classes: Any, label_mode: Any) -> None:
-    if not _is_int(num_classes) or num_classes < 2:
-        raise invalid_parameter(
-            "num_classes",
-            num_classes,
-            "an integer >= 2",
-            "A classifier needs at least two classes.",
-        )
-    check_in("label_mode", label_mode, LABEL_MODES)
     if label_mode == "binary" and num_classes != 2:
         raise InvalidParameterError(
             "`label_mode='binary'` needs exactly 2 classes (one sigmoid unit), "
@@ -237,9 +237,8 @@ def _check_head(num_classes: Any, label_mode: Any) -> None:
         )
 
 
-def _check_rescale(rescale: Any) -> tuple[float, float] | None:
-    if rescale is None:
-        return None
+def _rescale_pair(rescale: Any) -> tuple[float, float] | None:
+    """``(scale, offset)`` of a valid non-None ``rescale``, else None."""
     if _is_number(rescale) and math.isfinite(rescale) and rescale != 0:
         return (float(rescale), 0.0)
     if (
@@ -249,12 +248,37 @@ def _check_rescale(rescale: Any) -> tuple[float, float] | None:
         and rescale[0] != 0
     ):
         return (float(rescale[0]), float(rescale[1]))
-    raise invalid_parameter(
-        "rescale",
-        rescale,
+    return None
+
+
+#: The hypermodel's simple parameters (``validate_params``); ``input_shape``
+#: (hints that depend on the shape) and the entries of ``space`` and
+#: ``augment`` have their own checks.
+CNN_CONSTRAINTS: dict[str, Any] = {
+    "num_classes": Rule(
+        [Interval(numbers.Integral, 2, None, closed="left")],
+        "an integer >= 2",
+        hint="A classifier needs at least two classes.",
+    ),
+    "label_mode": [Options(LABEL_MODES)],
+    "preset": [Options(PRESETS)],
+    "space": Rule(
+        [Mapping, None], "None or a dict mapping hyperparameter names to ranges/choices"
+    ),
+    "rescale": Rule(
+        [Satisfies(_rescale_pair, "a (scale, offset)", invalid=[0, (0, 1)]), None],
         "None, a non-zero number (e.g. 1/255) or a (scale, offset) tuple",
-        "Inputs are multiplied by scale, then offset is added.",
-    )
+        hint="Inputs are multiplied by scale, then offset is added.",
+    ),
+    "augment": Rule(
+        [bool, Mapping, None],
+        "None, True or a dict such as "
+        "{'flip': 'horizontal', 'rotation': 0.1, 'zoom': 0.1}",
+    ),
+    "padding": [Options(PADDINGS)],
+    "name": [str, None],
+    "dtype_policy": [Options(DTYPE_POLICIES), None],
+}
 
 
 def _check_augment(augment: Any) -> dict[str, Any]:
@@ -262,13 +286,6 @@ def _check_augment(augment: Any) -> dict[str, Any]:
         return {}
     if augment is True:
         return dict(DEFAULT_AUGMENTATION)
-    if not isinstance(augment, Mapping):
-        raise invalid_parameter(
-            "augment",
-            augment,
-            "None, True or a dict such as "
-            "{'flip': 'horizontal', 'rotation': 0.1, 'zoom': 0.1}",
-        )
     result = {}
     for key, value in augment.items():
         if key not in AUGMENTATIONS:
@@ -502,6 +519,8 @@ padding, name
     (None, 10)
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = CNN_CONSTRAINTS
+
     def __init__(
         self,
         input_shape: tuple[int, int, int],
@@ -517,17 +536,21 @@ padding, name
         dtype_policy: str | None = None,
     ) -> None:
         shape = _check_input_shape(input_shape)
-        if dtype_policy is not None:
-            check_in("dtype_policy", dtype_policy, DTYPE_POLICIES)
+        validate_params(
+            CNN_CONSTRAINTS,
+            {
+                "num_classes": num_classes,
+                "label_mode": label_mode,
+                "preset": preset,
+                "space": space,
+                "rescale": rescale,
+                "augment": augment,
+                "padding": padding,
+                "name": name,
+                "dtype_policy": dtype_policy,
+            },
+        )
         _check_head(num_classes, label_mode)
-        check_in("preset", preset, PRESETS)
-        check_in("padding", padding, PADDINGS)
-        if space is not None and not isinstance(space, Mapping):
-            raise invalid_parameter(
-                "space",
-                space,
-                "None or a dict mapping hyperparameter names to ranges/choices",
-            )
         super().__init__(name=name or f"cnn_{preset}", tunable=True)
         self.input_shape = shape
         self.num_classes = int(num_classes)
@@ -535,7 +558,7 @@ padding, name
         self.preset = preset
         self.padding = padding
         self.dtype_policy = dtype_policy
-        self._rescale = _check_rescale(rescale)
+        self._rescale = None if rescale is None else _rescale_pair(rescale)
         self._augment = _check_augment(augment)
         self._specs = self._build_specs(dict(space or {}))
 
@@ -798,6 +821,7 @@ def _make_optimizer(name: str, learning_rate: float) -> Any:
     return _OPTIMIZERS[check_in("optimizer", name, OPTIMIZERS)](float(learning_rate))
 
 
+@declare_constraints(CNN_CONSTRAINTS)
 def build_cnn_hypermodel(
     input_shape: tuple[int, int, int],
     num_classes: int,

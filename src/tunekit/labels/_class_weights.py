@@ -19,6 +19,7 @@ Neither Keras nor TensorFlow is imported here, except TensorFlow to stream a
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import (
+    BOOL,
+    Interval,
+    Options,
+    Rule,
+    declare_constraints,
+    validate_params,
+)
 from tunekit._errors import InvalidParameterError
-from tunekit._validation import check_in, invalid_parameter, received
+from tunekit._validation import invalid_parameter, received
 from tunekit._warnings import warn
 
 __all__ = ["class_weights", "sample_weights"]
@@ -490,6 +499,21 @@ def _normalise(
     return weights * counts.sum() / float(np.dot(weights, counts))
 
 
+#: ``class_weights``' simple parameters; ``source`` and ``classes`` (labels)
+#: have their own checks.
+CLASS_WEIGHTS_CONSTRAINTS: dict[str, Any] = {
+    "strategy": [Options(STRATEGIES)],
+    "beta": Rule([Interval(numbers.Real, 0, 1, closed="left")], "a float in [0, 1)"),
+    "normalize": [Options(NORMALIZATIONS)],
+    "max_weight": Rule(
+        [Interval(numbers.Real, 0, math.inf, closed="neither"), None],
+        "a positive number or None",
+    ),
+    "return_mapping": BOOL,
+}
+
+
+@declare_constraints(CLASS_WEIGHTS_CONSTRAINTS)
 def class_weights(
     source: Any,
     *,
@@ -581,18 +605,16 @@ def class_weights(
     >>> {k: round(w, 3) for k, w in smooth.items()}
     {0: 0.755, 1: 1.308, 2: 1.85}
     """
-    check_in("strategy", strategy, STRATEGIES)
-    check_in("normalize", normalize, NORMALIZATIONS)
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)):
-        raise invalid_parameter("beta", beta, "a float in [0, 1)")
-    if not 0.0 <= float(beta) < 1.0:
-        raise invalid_parameter("beta", beta, "a float in [0, 1)")
-    if max_weight is not None and (
-        isinstance(max_weight, bool)
-        or not isinstance(max_weight, (int, float))
-        or not max_weight > 0
-    ):
-        raise invalid_parameter("max_weight", max_weight, "a positive number or None")
+    validate_params(
+        CLASS_WEIGHTS_CONSTRAINTS,
+        {
+            "strategy": strategy,
+            "beta": beta,
+            "normalize": normalize,
+            "max_weight": max_weight,
+            "return_mapping": return_mapping,
+        },
+    )
     data = read_labels(source, classes=classes)
     keys = _present_keys(data)
     weights = _raw_weights(strategy, data.indices, keys, float(beta))
@@ -745,6 +767,18 @@ def _weights_for_one_output(
     return table[indices].astype(np.float32)
 
 
+#: ``sample_weights``' simple parameters; ``y`` and ``class_weight`` (labels
+#: and their weights) have their own checks.
+SAMPLE_WEIGHTS_CONSTRAINTS: dict[str, Any] = {
+    "default": Rule(
+        [Interval(numbers.Real, 0, math.inf, closed="left"), None],
+        "a non-negative number or None",
+    ),
+    "one_hot": [bool, None],
+}
+
+
+@declare_constraints(SAMPLE_WEIGHTS_CONSTRAINTS)
 def sample_weights(
     y: Any,
     class_weight: Any,
@@ -794,13 +828,9 @@ def sample_weights(
     >>> tunekit.sample_weights({"a": y, "b": y}, {"a": {0: 1.0, 1: 4.0}, "b": None})
     {'a': array([1., 1., 1., 4.], dtype=float32), 'b': array([1., 1., 1., 1.], dtype=float32)}
     """  # noqa: E501
-    if default is not None and (
-        isinstance(default, bool)
-        or not isinstance(default, (int, float))
-        or not math.isfinite(default)
-        or default < 0
-    ):
-        raise invalid_parameter("default", default, "a non-negative number or None")
+    validate_params(
+        SAMPLE_WEIGHTS_CONSTRAINTS, {"default": default, "one_hot": one_hot}
+    )
     if isinstance(y, Mapping):
         if not isinstance(class_weight, Mapping) or not set(class_weight) <= set(y):
             raise invalid_parameter(

@@ -9,12 +9,19 @@ predictions collapsed to one or a few classes and lists the likely causes.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import (
+    Interval,
+    Rule,
+    declare_constraints,
+    validate_params,
+)
 from tunekit._validation import invalid_parameter
 from tunekit.labels._class_weights import _Shown, read_labels
 
@@ -361,6 +368,16 @@ def _scores_causes(
     return strong, weak
 
 
+_FRACTION = Rule([Interval(numbers.Real, 0, 1)], "a number between 0 and 1")
+#: ``diagnose_collapse``'s simple parameters; the label arrays have their own.
+DIAGNOSE_CONSTRAINTS: dict[str, Any] = {
+    "tolerance": _FRACTION,
+    "dominant_share": _FRACTION,
+    "threshold": _FRACTION,
+}
+
+
+@declare_constraints(DIAGNOSE_CONSTRAINTS)
 def diagnose_collapse(
     y_true: Any,
     y_pred_or_proba: Any,
@@ -405,15 +422,14 @@ def diagnose_collapse(
     >>> print(result.causes[0])
     Every prediction is class 0, so the accuracy equals that class...
     """
-    for name, value in (
-        ("tolerance", tolerance),
-        ("dominant_share", dominant_share),
-        ("threshold", threshold),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise invalid_parameter(name, value, "a number between 0 and 1")
-        if not 0.0 <= float(value) <= 1.0:
-            raise invalid_parameter(name, value, "a number between 0 and 1")
+    validate_params(
+        DIAGNOSE_CONSTRAINTS,
+        {
+            "tolerance": tolerance,
+            "dominant_share": dominant_share,
+            "threshold": threshold,
+        },
+    )
     data = read_labels(y_true, classes=None)
     report = LabelReport(
         class_names=tuple(data.index_to_class.values()),

@@ -11,8 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tunekit._constraints import declare_constraints
 from tunekit.tuners._preflight import check_kwargs
-from tunekit.tuners._tuners import tuner_class
+from tunekit.tuners._tuners import (
+    BayesianOptimization,
+    Hyperband,
+    RandomSearch,
+    tuner_class,
+)
 
 __all__ = ["bayesian_optimization", "hyperband", "random_search"]
 
@@ -25,6 +31,7 @@ def _build_tuner(
     return tuner_class(kind)(hypermodel, objective, **named, **kwargs)
 
 
+@declare_constraints(Hyperband._parameter_constraints)  # checked by the class it builds
 def hyperband(
     hypermodel: Any,
     objective: Any = "val_accuracy",
@@ -137,6 +144,9 @@ def hyperband(
     )
 
 
+@declare_constraints(
+    BayesianOptimization._parameter_constraints
+)  # checked by the class it builds
 def bayesian_optimization(
     hypermodel: Any,
     objective: Any = "val_accuracy",
@@ -219,6 +229,9 @@ def bayesian_optimization(
     )
 
 
+@declare_constraints(
+    RandomSearch._parameter_constraints
+)  # checked by the class it builds
 def random_search(
     hypermodel: Any,
     objective: Any = "val_accuracy",

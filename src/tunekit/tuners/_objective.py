@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tunekit._constraints import declare_constraints, validate_params
 from tunekit._errors import ObjectiveError
 from tunekit._validation import did_you_mean, received
 
@@ -407,6 +408,12 @@ def _check_logged(
     )
 
 
+#: ``validate_objective``'s simple parameter; ``objective`` and ``logged_keys``
+#: have their own checks (ObjectiveError, with a did-you-mean).
+VALIDATE_OBJECTIVE_CONSTRAINTS: dict[str, Any] = {"validation": [bool, None]}
+
+
+@declare_constraints(VALIDATE_OBJECTIVE_CONSTRAINTS)
 def validate_objective(
     objective: Any,
     logged_keys: Iterable[str] | None = None,
@@ -459,6 +466,7 @@ def validate_objective(
     ...
     tunekit._errors.ObjectiveError: Objective 'val_acc' is not one of the keys ...
     """
+    validate_params(VALIDATE_OBJECTIVE_CONSTRAINTS, {"validation": validation})
     if isinstance(objective, list):
         if not objective:
             raise ObjectiveError(

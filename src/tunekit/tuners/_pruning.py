@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from tunekit._constraints import NON_NEGATIVE_INT, POSITIVE_INT, validate_params
 from tunekit._errors import InvalidParameterError
-from tunekit._validation import check_positive_int, invalid_parameter, received
+from tunekit._validation import invalid_parameter, received
 
 __all__ = ["MedianPruning", "Pruning", "PruningHistory", "is_pruned"]
 
@@ -207,10 +208,18 @@ class MedianPruning(Pruning):
         self.warmup_epochs = warmup_epochs
         self.min_epochs = min_epochs
 
+    #: Checked when a tuner receives the rule (``pruning=``), not here.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "min_trials": POSITIVE_INT,
+        "warmup_epochs": NON_NEGATIVE_INT,
+        "min_epochs": POSITIVE_INT,
+    }
+
     def _check(self) -> None:
-        check_positive_int("min_trials", self.min_trials)
-        check_positive_int("warmup_epochs", self.warmup_epochs, minimum=0)
-        check_positive_int("min_epochs", self.min_epochs)
+        constraints = self._parameter_constraints
+        validate_params(
+            constraints, {name: getattr(self, name) for name in constraints}
+        )
 
     def _judged(self, epoch: int, history: PruningHistory) -> tuple[float, float]:
         """(best so far, median) at ``epoch``, or NaN pairs when not judged."""

@@ -27,6 +27,12 @@ from typing import Any
 import numpy as np
 
 from tunekit._atomic import replacing, unwritable
+from tunekit._constraints import (
+    BOOL,
+    POSITIVE_INT,
+    declare_constraints,
+    validate_params,
+)
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import invalid_parameter, received
 from tunekit._warnings import warn
@@ -242,6 +248,15 @@ def _epochs(
     return count
 
 
+#: ``refit_best``'s simple parameters; the tuner, data, callbacks and trial
+#: have their own checks.
+REFIT_CONSTRAINTS: dict[str, Any] = {
+    "epochs": [*POSITIVE_INT, None],
+    "scale_epochs": BOOL,
+}
+
+
+@declare_constraints(REFIT_CONSTRAINTS)
 def refit_best(
     tuner: Any,
     x: Any,
@@ -323,8 +338,7 @@ def refit_best(
     from tunekit._seeding import derived_seed, restored_random_state, seed_all
     from tunekit.tuners._fit_hyperparameters import class_weight_for
 
-    if not isinstance(scale_epochs, bool):
-        raise invalid_parameter("scale_epochs", scale_epochs, "True or False")
+    validate_params(REFIT_CONSTRAINTS, {"epochs": epochs, "scale_epochs": scale_epochs})
     chosen = _pick_trial(tuner, trial)
     record = load_record(tuner, str(chosen.trial_id))
     data_x, data_y, weights = _joined_data(x, y, validation_data, sample_weight)

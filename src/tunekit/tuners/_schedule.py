@@ -18,9 +18,17 @@ KerasTuner's ``HyperbandOracle`` (``keras_tuner/tuners/hyperband.py``) hard-code
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
-from tunekit._validation import check_positive_int, invalid_parameter
+from tunekit._constraints import (
+    POSITIVE_INT,
+    Interval,
+    Rule,
+    declare_constraints,
+    validate_params,
+)
 
 __all__ = ["HyperbandRound", "HyperbandSchedule", "hyperband_schedule"]
 
@@ -161,6 +169,19 @@ def _round_epochs(max_epochs: int, factor: int, bracket: int, round_num: int) ->
     return math.ceil(max_epochs / factor ** (bracket - round_num))
 
 
+#: ``hyperband_schedule``'s parameters (the Hyperband tuners share them).
+SCHEDULE_CONSTRAINTS: dict[str, Any] = {
+    "max_epochs": POSITIVE_INT,
+    "factor": Rule(
+        [Interval(numbers.Integral, 2, None, closed="left")],
+        "an integer >= 2",
+        hint="KerasTuner divides the epochs by `factor` between rounds.",
+    ),
+    "hyperband_iterations": POSITIVE_INT,
+}
+
+
+@declare_constraints(SCHEDULE_CONSTRAINTS)
 def hyperband_schedule(
     max_epochs: int, factor: int = 3, hyperband_iterations: int = 1
 ) -> HyperbandSchedule:
@@ -201,15 +222,16 @@ def hyperband_schedule(
     >>> schedule.total_trials, schedule.total_epochs
     (10, 26)
     """
-    max_epochs = check_positive_int("max_epochs", max_epochs)
-    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
-        raise invalid_parameter(
-            "factor",
-            factor,
-            "an integer >= 2",
-            "KerasTuner divides the epochs by `factor` between rounds.",
-        )
-    iterations = check_positive_int("hyperband_iterations", hyperband_iterations)
+    validate_params(
+        SCHEDULE_CONSTRAINTS,
+        {
+            "max_epochs": max_epochs,
+            "factor": factor,
+            "hyperband_iterations": hyperband_iterations,
+        },
+    )
+    max_epochs, factor = int(max_epochs), int(factor)
+    iterations = int(hyperband_iterations)
     rounds: list[HyperbandRound] = []
     top = _num_brackets(max_epochs, factor) - 1
     for iteration in range(iterations):

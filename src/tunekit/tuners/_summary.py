@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import numbers
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import Interval, declare_constraints, validate_params
 from tunekit._validation import invalid_parameter
 from tunekit.labels._diagnostics import collapse_advice, healthy_trial
 from tunekit.tuners._objective import objective_list
@@ -482,6 +484,14 @@ def _better(a: float, b: float, direction: str) -> bool:
     return a > b if direction == "max" else a < b
 
 
+#: ``summarize``'s simple parameters; ``tuner`` and ``y`` have their own checks.
+SUMMARIZE_CONSTRAINTS: dict[str, Any] = {
+    "n_classes": [Interval(numbers.Integral, 2, None, closed="left"), None],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
+}
+
+
+@declare_constraints(SUMMARIZE_CONSTRAINTS)
 def summarize(
     tuner: Any,
     *,
@@ -527,15 +537,12 @@ def summarize(
     >>> len(summary.rows), summary.best_objective
     (0, None)
     """
+    validate_params(SUMMARIZE_CONSTRAINTS, {"n_classes": n_classes, "tol": tol})
     oracle = getattr(tuner, "oracle", None)
     if oracle is None or not hasattr(oracle, "trials"):
         raise invalid_parameter(
             "tuner", tuner, "a keras_tuner tuner (with an `oracle` holding trials)"
         )
-    if n_classes is not None and (
-        isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2
-    ):
-        raise invalid_parameter("n_classes", n_classes, "an integer >= 2 or None")
     objectives = [(o.name, o.direction) for o in objective_list(oracle.objective)]
     direction = oracle.objective.direction
     trials = _ordered_trials(oracle)

@@ -32,12 +32,23 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import numbers
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 
+from tunekit._constraints import (
+    BOOL,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    SEED,
+    Interval,
+    Rule,
+    validate_params,
+)
 from tunekit._errors import (
     InvalidParameterError,
 )
@@ -96,7 +107,11 @@ from tunekit.tuners._preflight import (
 from tunekit.tuners._preflight import project_path as _project_dir
 from tunekit.tuners._preflight import uncopyable_callbacks as _uncopyable_callbacks
 from tunekit.tuners._project_lock import check_project_unlocked
-from tunekit.tuners._schedule import HyperbandSchedule, hyperband_schedule
+from tunekit.tuners._schedule import (
+    SCHEDULE_CONSTRAINTS,
+    HyperbandSchedule,
+    hyperband_schedule,
+)
 from tunekit.tuners._session import SearchSession, session_hook, trial_end_scope
 from tunekit.tuners._state import TunerState, tuner_state
 from tunekit.tuners._trial_runner import (
@@ -111,6 +126,35 @@ __all__ = ["BayesianOptimization", "Hyperband", "RandomSearch", "tuner_class"]
 # --------------------------------------------------------------------------
 # The tuner classes
 # --------------------------------------------------------------------------
+
+
+#: The simple parameters every tuner class takes (``validate_params``, first
+#: thing in ``__init__``); ``hypermodel``, ``objective`` and
+#: ``hyperparameters`` have their own checks.
+TUNER_CONSTRAINTS: dict[str, Any] = {
+    "seed": SEED,
+    "tune_new_entries": BOOL,
+    "allow_new_entries": BOOL,
+    "max_retries_per_trial": NON_NEGATIVE_INT,
+    "max_consecutive_failed_trials": POSITIVE_INT,
+    "directory": ["path", None],
+    "project_name": Rule([str, None], "a folder name (a str) or None"),
+    "overwrite": BOOL,
+    "verbose": Rule(
+        [bool, Interval(numbers.Integral, 0, None, closed="left")],
+        "True or False (or a Keras verbosity level 0, 1, 2)",
+    ),
+}
+_MAX_TRIALS = {"max_trials": POSITIVE_INT}
+
+
+def _validate(cls: type, arguments: dict[str, Any]) -> None:
+    """Check a tuner's arguments (its ``__init__``'s ``locals()``) by its table."""
+    constraints = cls._parameter_constraints  # type: ignore[attr-defined]
+    validate_params(
+        constraints,
+        {name: arguments[name] for name in constraints if name in arguments},
+    )
 
 
 class _TunekitMixin:
@@ -461,6 +505,11 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
 
     _tunekit_kind = "hyperband"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **SCHEDULE_CONSTRAINTS,
+        **TUNER_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         hypermodel: Any = None,
@@ -481,6 +530,7 @@ class Hyperband(_TunekitMixin, keras_tuner.Hyperband):
         verbose: bool = True,
         **kwargs: Any,
     ) -> None:
+        _validate(type(self), locals())
         max_epochs = check_positive_int("max_epochs", max_epochs)
         trial_cap = kwargs.pop("trial_cap", None)
         if trial_cap is not None:
@@ -567,6 +617,14 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
 
     _tunekit_kind = "bayesian_optimization"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_MAX_TRIALS,
+        "num_initial_points": [*POSITIVE_INT, None],
+        "alpha": NON_NEGATIVE_NUMBER,
+        "beta": NON_NEGATIVE_NUMBER,
+        **TUNER_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         hypermodel: Any = None,
@@ -588,6 +646,7 @@ class BayesianOptimization(_TunekitMixin, keras_tuner.BayesianOptimization):
         verbose: bool = True,
         **kwargs: Any,
     ) -> None:
+        _validate(type(self), locals())
         max_trials = check_positive_int("max_trials", max_trials)
         if num_initial_points is not None:
             num_initial_points = check_positive_int(
@@ -673,6 +732,11 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
 
     _tunekit_kind = "random_search"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_MAX_TRIALS,
+        **TUNER_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         hypermodel: Any = None,
@@ -691,6 +755,7 @@ class RandomSearch(_TunekitMixin, keras_tuner.RandomSearch):
         verbose: bool = True,
         **kwargs: Any,
     ) -> None:
+        _validate(type(self), locals())
         max_trials = check_positive_int("max_trials", max_trials)
         checked = self._tunekit_prepare(
             hypermodel,
