@@ -13,7 +13,6 @@ import math
 import sys
 from pathlib import Path
 
-import keras
 import keras_tuner
 import numpy as np
 import optuna
@@ -24,8 +23,8 @@ from tiny_models import dense_digits
 
 import tunekit
 from tunekit.tuners._optuna_space import REFLECTED_SUFFIX, optuna_params
-from tunekit.tuners._report_data import report_from_project
 from tunekit.tuners._optuna_space import suggest_values as suggest
+from tunekit.tuners._report_data import report_from_project
 
 
 @pytest.fixture(scope="module")
