@@ -142,6 +142,9 @@ EXEMPT = {
     "loss": "a Keras loss, compared with the labels",
     "name": "a metric name: ObjectiveError (metric_direction)",
     "path": "a file that may be missing: load_class_names returns None",
+    "sampler": "an optuna sampler or None: OptunaSearch's own check",
+    "pruning": "a name, an optuna pruner or a tunekit.Pruning: resolve_pruner",
+    "storage": "None, a database URL or an optuna storage: check_storage",
 }
 #: Public names that are no entry point a user passes simple values to.
 NOT_ENTRY_POINTS = {
@@ -218,6 +221,8 @@ CALLS = {
     "Hyperband": _tuner_class("Hyperband"),
     "RandomSearch": _tuner_class("RandomSearch"),
     "BayesianOptimization": _tuner_class("BayesianOptimization"),
+    "OptunaSearch": _tuner_class("OptunaSearch"),
+    "optuna_search": _factory("optuna_search", "max_trials"),
     "hyperband_schedule": _call("hyperband_schedule", max_epochs=2),
     "summarize": _call("summarize", None),
     "MedianPruning": _median_pruning,

@@ -12,12 +12,13 @@ trials from an Optuna study (``tuner.study``). Optuna is an optional extra:
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 
+from tunekit._constraints import POSITIVE_INT, Rule, declare_constraints
 from tunekit._errors import DistributedSetupError, InvalidParameterError
-from tunekit._validation import check_positive_int, invalid_parameter
+from tunekit._validation import invalid_parameter
 from tunekit.tuners._distributed import chief_may_overwrite
 from tunekit.tuners._optuna_oracle import (
     OptunaOracle,
@@ -29,9 +30,11 @@ from tunekit.tuners._optuna_oracle import (
 )
 from tunekit.tuners._preflight import check_kwargs
 from tunekit.tuners._preflight import project_path as _project_dir
-from tunekit.tuners._tuners import _TunekitMixin
+from tunekit.tuners._tuners import TUNER_CONSTRAINTS, _TunekitMixin, _validate
 
 __all__ = ["OptunaSearch", "optuna_search"]
+
+_STUDY_NAME = "None (the project name) or a non-empty string"
 
 
 def _check_sampler(sampler: Any) -> str:
@@ -50,13 +53,6 @@ def _check_sampler(sampler: Any) -> str:
             "sampler", sampler, "None (TPE) or an optuna.samplers sampler"
         )
     return type(sampler).__name__
-
-
-def _check_study_name(study_name: Any) -> None:
-    if study_name is not None and (not isinstance(study_name, str) or not study_name):
-        raise invalid_parameter(
-            "study_name", study_name, "None (the project name) or a non-empty string"
-        )
 
 
 def _refuse_kerastuner_distribution() -> None:
@@ -141,6 +137,15 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
 
     _tunekit_kind = "optuna"
 
+    #: ``sampler``, ``pruning`` and ``storage`` (objects or names) have their
+    #: own checks in :mod:`tunekit.tuners._optuna_oracle`.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "max_trials": POSITIVE_INT,
+        "heartbeat_interval": POSITIVE_INT,
+        "study_name": Rule([str, None], _STUDY_NAME),
+        **TUNER_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         hypermodel: Any = None,
@@ -165,14 +170,16 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
         **kwargs: Any,
     ) -> None:
         import_optuna()  # the missing extra is named before anything else
+        _validate(type(self), locals())
+        if study_name == "":
+            raise invalid_parameter(
+                "study_name",
+                study_name,
+                "None (the project name) or a non-empty string",
+            )
         _refuse_kerastuner_distribution()
-        max_trials = check_positive_int("max_trials", max_trials)
-        heartbeat_interval = check_positive_int(
-            "heartbeat_interval", heartbeat_interval
-        )
         sampler_name = _check_sampler(sampler)
         check_storage(storage)
-        _check_study_name(study_name)
         pruner, rule, pruning_name = resolve_pruner(pruning)
         checked = self._tunekit_prepare(
             hypermodel,
@@ -248,6 +255,7 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
 OptunaSearch.__module__ = "tunekit"
 
 
+@declare_constraints(OptunaSearch._parameter_constraints)  # checked by the class
 def optuna_search(
     hypermodel: Any,
     objective: Any = "val_accuracy",
