@@ -1,9 +1,17 @@
-"""Run one search as a KerasTuner chief and N workers on this machine.
+"""Run one search as N processes on this machine: KerasTuner's chief and workers,
+or peers that share an Optuna study.
 
 Usage::
 
     python -m tunekit.distributed --workers 2 -- python my_search.py --epochs 5
     python -m tunekit.distributed --workers 2 -- tunekit tune data/train
+    python -m tunekit.distributed --workers 3 -- tunekit tune data/train --tuner optuna
+    python -m tunekit.distributed --workers 3 --no-chief -- python optuna_search.py
+
+With ``--no-chief`` (automatic for ``tunekit tune ... --tuner optuna``) the
+command runs ``--workers`` times with no chief and no ``KERASTUNER_*``
+variables: :class:`tunekit.OptunaSearch` processes meet in the study's
+storage. The exit code is then the first non-zero one.
 
 The command after ``--`` (the same script every process runs, as KerasTuner's
 distributed mode expects) is started once as the chief and ``--workers``
@@ -50,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated GPU ids to pin the workers to (default: "
         "CUDA_VISIBLE_DEVICES, else nvidia-smi -L; 'none' disables pinning)",
     )
+    parser.add_argument(
+        "--no-chief",
+        action="store_true",
+        help="run COMMAND --workers times as peers of one Optuna study "
+        "(tunekit.OptunaSearch); automatic for tunekit tune --tuner optuna",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ...")
     return parser
 
@@ -57,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m tunekit.distributed``; returns the chief's code."""
     from tunekit._errors import TunekitError
-    from tunekit.tuners._launcher import launch
+    from tunekit.tuners._launcher import launch, runs_optuna
 
     parser = _parser()
     args = parser.parse_args(argv)
@@ -73,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         gpus = [] if args.gpus == "none" else [g for g in args.gpus.split(",") if g]
     try:
         return launch(
-            command, args.workers, port=args.port, gpus=gpus, timeout=args.timeout
+            command,
+            args.workers,
+            port=args.port,
+            gpus=gpus,
+            timeout=args.timeout,
+            chief=not (args.no_chief or runs_optuna(command)),
         )
     except (TunekitError, OSError) as error:
         print(f"tunekit.distributed: error: {error}", file=sys.stderr)

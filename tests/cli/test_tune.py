@@ -267,7 +267,7 @@ def test_max_trials_with_hyperband_is_refused(make_image_folder, tmp_path, capsy
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2
-    assert "--max-trials applies to --tuner random and bayesian only" in err
+    assert "--max-trials applies to --tuner random, bayesian and optuna only" in err
     assert "(here 23 trials" in err and "--time-budget" in err
     assert err.rstrip().endswith("Received: --max-trials=3, --tuner=hyperband")
     assert not (tmp_path / "runs").exists()
@@ -316,3 +316,40 @@ def test_tune_prints_its_project_and_report_flags_collapse_without_n_classes(
     assert f"project: {project} (see it with: tunekit report {project})" in (
         capsys.readouterr().out
     )
+
+
+def test_optuna_options_without_the_optuna_tuner_exit_2_before_anything(
+    make_image_folder, tmp_path, capsys
+):
+    root = make_image_folder({"a": 2, "b": 2})
+    argv = ["tune", str(root), "--tuner", "random", "--pruning", "asha",
+            "--directory", str(tmp_path / "runs")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--pruning applies to --tuner optuna only" in err
+    assert err.rstrip().endswith("Received: --pruning=asha, --tuner=random")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_tune_with_the_optuna_engine_and_asha(make_image_folder, tmp_path, capsys):
+    import optuna
+
+    train = make_image_folder({"dark": 10, "light": 10}, size=(8, 8), name="train")
+    argv = [
+        "tune", str(train), "--image-size", "8", "8", "--color-mode", "grayscale",
+        "--tuner", "optuna", "--pruning", "asha", "--max-trials", "3",
+        "--max-epochs", "2", "--preset", "dense_head", "--batch-size", "8",
+        "--directory", str(tmp_path / "runs"), "--project-name", "p", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])
+    assert result["trials"] == 3
+    storage = f"sqlite:///{tmp_path / 'runs' / 'p' / 'optuna.db'}"
+    study = optuna.load_study(study_name="p", storage=storage)
+    fingerprint = json.loads((tmp_path / "runs" / "p" / "tunekit.json").read_text())
+    assert fingerprint["tuner"] == "optuna"
+    assert fingerprint["settings"]["pruning"] == "asha"
+    finished = [t for t in study.trials if t.state.is_finished()]
+    assert len(finished) == 3 and all(t.intermediate_values for t in finished)

@@ -441,3 +441,44 @@ def test_two_workers_share_a_study_through_postgresql(
     assert _live_states(study) == ["COMPLETE"] * 9
     assert len(set(_workers(study).values())) == 2
     assert not (directory / "search" / "optuna.db").exists()
+
+
+def test_the_launcher_runs_peers_without_a_chief(tmp_path):
+    import io
+
+    from tunekit.tuners import _launcher
+
+    script = (
+        "import os, sys; i = os.environ['TUNEKIT_WORKER_INDEX']; "
+        "print('peer', i, 'KERASTUNER_TUNER_ID' in os.environ); "
+        "sys.exit(5 if i == '1' else 0)"
+    )
+    out = io.StringIO()
+    code = _launcher.launch(
+        [sys.executable, "-c", script], 2, gpus=[], stream=out, timeout=120,
+        chief=False,
+    )  # fmt: skip
+    assert code == 5
+    lines = out.getvalue().splitlines()
+    assert "[worker0] peer 0 False" in lines and "[worker1] peer 1 False" in lines
+    assert not any("chief" in line for line in lines)
+    assert _launcher.runs_optuna(["tunekit", "tune", "d", "--tuner", "optuna"])
+
+
+@pytest.mark.slow
+def test_python_m_tunekit_distributed_starts_optuna_peers(tmp_path):
+    import subprocess
+
+    from processes import JOB
+
+    directory = tmp_path / "peers"
+    command = [
+        sys.executable, "-m", "tunekit.distributed", "--workers", "2", "--no-chief",
+        "--timeout", "400", "--", sys.executable, str(JOB), "--directory",
+        str(directory), "--tuner", "optuna", "--max-trials", "4", "--epochs", "1",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=480)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    study = _load(directory)
+    assert _live_states(study) == ["COMPLETE"] * 4
+    assert "2 worker(s) sharing one Optuna study" in done.stdout

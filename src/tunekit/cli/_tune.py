@@ -281,11 +281,11 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.tuner == "hyperband" and args.max_trials is not None:
         total = hyperband_schedule(args.max_epochs, args.factor).total_trials
         raise InvalidParameterError(
-            "--max-trials applies to --tuner random and bayesian only: Hyperband's "
-            f"trials follow from --max-epochs and --factor (here {total} trials, "
-            "see tunekit.hyperband_schedule). Shorten a Hyperband search with a "
+            "--max-trials applies to --tuner random, bayesian and optuna only: "
+            "Hyperband's trials follow from --max-epochs and --factor (here "
+            f"{total} trials, see tunekit.hyperband_schedule). Shorten a Hyperband search with a "
             "smaller --max-epochs, a larger --factor or --time-budget MINUTES, "
-            "or pick --tuner random or bayesian. Received: "
+            "or pick --tuner random, bayesian or optuna. Received: "
             f"--max-trials={args.max_trials}, --tuner=hyperband"
         )
 

@@ -109,6 +109,61 @@ def process_environments(
     return envs
 
 
+def peer_environments(
+    workers: int,
+    *,
+    gpus: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, str]]:
+    """The environments of ``workers`` peers that share an Optuna study (no chief).
+
+    No ``KERASTUNER_*`` variable (the peers meet in the study's storage);
+    with two or more GPUs each peer gets its own.
+
+    Examples
+    --------
+    >>> from tunekit.tuners._launcher import peer_environments
+    >>> outer = {"KERASTUNER_TUNER_ID": "x"}
+    >>> envs = peer_environments(3, gpus=["0", "1"], environ=outer)
+    >>> sorted(envs), envs["worker2"]["CUDA_VISIBLE_DEVICES"]
+    (['worker0', 'worker1', 'worker2'], '0')
+    >>> "KERASTUNER_TUNER_ID" in envs["worker0"]
+    False
+    """
+    base = {
+        k: v
+        for k, v in (os.environ if environ is None else environ).items()
+        if not k.startswith("KERASTUNER_")
+    }
+    base["PYTHONUNBUFFERED"] = "1"
+    envs = {}
+    for index in range(workers):
+        env = dict(base, TUNEKIT_WORKER_INDEX=str(index))
+        if len(gpus) > 1:
+            env["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
+        envs[f"worker{index}"] = env
+    return envs
+
+
+def runs_optuna(command: Sequence[str]) -> bool:
+    """Whether ``command`` is a ``tunekit tune ... --tuner optuna`` (no chief needed).
+
+    Examples
+    --------
+    >>> runs_optuna(["tunekit", "tune", "data", "--tuner", "optuna"])
+    True
+    >>> runs_optuna(["tunekit", "tune", "data", "--tuner=random"])
+    False
+    """
+    parts = list(command)
+    for index, part in enumerate(parts):
+        if part == "--tuner=optuna":
+            return True
+        if part == "--tuner" and parts[index + 1 : index + 2] == ["optuna"]:
+            return True
+    return False
+
+
 class _Merged:
     """Copy each process' output to ``stream``, one prefixed line at a time."""
 
@@ -163,8 +218,14 @@ def launch(
     stream: IO[str] | None = None,
     timeout: float | None = None,
     grace: float = 60.0,
+    chief: bool = True,
 ) -> int:
     """Run ``command`` as a chief and ``workers`` workers; return the chief's code.
+
+    With ``chief=False`` (an :class:`tunekit.OptunaSearch` script, whose
+    processes meet in the study's storage), ``command`` runs ``workers``
+    times as peers, and the code is the first non-zero one (0 when all
+    succeed).
 
     Parameters
     ----------
@@ -199,12 +260,16 @@ def launch(
     stream = sys.stdout if stream is None else stream
     port = free_port() if port is None else port
     gpus = detect_gpus() if gpus is None else list(gpus)
-    envs = process_environments(workers, port, gpus=gpus)
+    pinned = f", one GPU each ({', '.join(gpus)})" if len(gpus) > 1 else ""
     merged = _Merged(stream)
-    merged.say(
-        f"tunekit: chief and {workers} worker(s) on {LOOPBACK}:{port}"
-        + (f", one GPU each ({', '.join(gpus)})" if len(gpus) > 1 else "")
-    )
+    if chief:
+        envs = process_environments(workers, port, gpus=gpus)
+        merged.say(
+            f"tunekit: chief and {workers} worker(s) on {LOOPBACK}:{port}{pinned}"
+        )
+    else:
+        envs = peer_environments(workers, gpus=gpus)
+        merged.say(f"tunekit: {workers} worker(s) sharing one Optuna study{pinned}")
     processes: dict[str, subprocess.Popen] = {}
     try:
         for tuner_id, env in envs.items():
@@ -218,6 +283,8 @@ def launch(
             )
             processes[tuner_id] = process
             merged.follow(tuner_id, process.stdout)  # type: ignore[arg-type]
+        if not chief:
+            return _supervise_peers(processes, merged, timeout)
         return _supervise(processes, merged, timeout, grace)
     except KeyboardInterrupt:
         for process in processes.values():
@@ -228,6 +295,24 @@ def launch(
     finally:
         _stop(processes, grace=5)
         merged.join()
+
+
+def _supervise_peers(
+    processes: Mapping[str, subprocess.Popen], merged: _Merged, timeout: float | None
+) -> int:
+    """Wait for every peer; the first non-zero exit code, else 0."""
+    start = time.monotonic()
+    while any(p.poll() is None for p in processes.values()):
+        if timeout is not None and time.monotonic() - start > timeout:
+            merged.say(f"tunekit: stopping everything after {timeout:g} s")
+            _stop(processes, grace=5)
+            return 124
+        time.sleep(0.2)
+    codes = {name: int(p.returncode) for name, p in processes.items()}
+    for name, code in codes.items():
+        if code:
+            merged.say(f"tunekit: {name} exited with code {code}")
+    return next((code for code in codes.values() if code), 0)
 
 
 def _supervise(

@@ -209,7 +209,11 @@ def _rdb_storage(optuna: Any, url: str, options: dict[str, Any]) -> Any:
         try:
             with quiet_optuna():
                 return optuna.storages.RDBStorage(url, **options)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+        except (
+            sqlalchemy.exc.IntegrityError,  # PostgreSQL: duplicate key
+            sqlalchemy.exc.ProgrammingError,
+            sqlalchemy.exc.OperationalError,  # SQLite: table already exists
+        ):
             if attempt == 7:
                 raise
             time.sleep(0.2 * (attempt + 1))
