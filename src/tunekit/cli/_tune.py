@@ -284,7 +284,8 @@ def _check_options(args: argparse.Namespace) -> None:
             "--max-trials applies to --tuner random, bayesian and optuna only: "
             "Hyperband's trials follow from --max-epochs and --factor (here "
             f"{total} trials, see tunekit.hyperband_schedule). Shorten a Hyperband "
-            "search with a smaller --max-epochs, a larger --factor or --time-budget MINUTES, "
+            "search with a smaller --max-epochs, a larger --factor or "
+            "--time-budget MINUTES, "
             "or pick --tuner random, bayesian or optuna. Received: "
             f"--max-trials={args.max_trials}, --tuner=hyperband"
         )
