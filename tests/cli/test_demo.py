@@ -175,7 +175,7 @@ def test_module_import_is_light_and_help_works():
     )
     assert result.returncode == 0, result.stderr
     assert "--overwrite" in result.stdout
-    assert "--tuner {hyperband,bayesian,random}" in result.stdout
+    assert "--tuner {hyperband,bayesian,random,optuna}" in result.stdout
 
 
 def _completed_trials(project: Path) -> int:

@@ -67,7 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tuner",
         choices=TUNERS,
         default="hyperband",
-        help="KerasTuner algorithm",
+        help="search algorithm: KerasTuner's hyperband, bayesian or random, or "
+        "optuna (TPE on an Optuna study; needs keras-tunekit[optuna])",
     )
     search.add_argument(
         "--max-epochs",
