@@ -145,6 +145,17 @@ EXEMPT = {
     "sampler": "an optuna sampler or None: OptunaSearch's own check",
     "pruning": "a name, an optuna pruner or a tunekit.Pruning: resolve_pruner",
     "storage": "None, a database URL or an optuna storage: check_storage",
+    "dtype": "a dtype name or a NumPy dtype: NumPy's own check",
+    "dataframe": "a pandas.DataFrame of file names: DataFrameIterator's check",
+    "x_col": "a column of the dataframe: checked against its columns",
+    "y_col": "a column (or list of columns) of the dataframe, per class_mode",
+    "weight_col": "a numeric column of the dataframe: checked against it",
+    "labels": '"inferred", None or one int label per file: Keras 3\'s checks',
+    "class_names": "class subfolder names, compared with the folder",
+    "image_size": "an int or a (height, width) pair: check_target_size",
+    # name.parameter: exempt for that entry point only
+    "image_dataset_from_directory.label_mode": "Keras 3's wording, word for word",
+    "image_dataset_from_directory.format": "Keras 3's wording; 'grain' has a hint",
 }
 #: Public names that are no entry point a user passes simple values to.
 NOT_ENTRY_POINTS = {
@@ -155,11 +166,6 @@ NOT_ENTRY_POINTS = {
     "PruningHistory": "the record a Pruning rule receives from the tuner",
     "Pruning": "an abstract base class without parameters",
     "Iterator": "the iterators' base class",
-    # Not declared yet (issue 20): the image loaders still check their
-    # arguments with the helpers of tunekit.data._checks / _tf_data_checks.
-    "ImageDataGenerator": "not declared yet: data._checks helpers",
-    "flow_from_directory": "not declared yet: data._checks helpers",
-    "image_dataset_from_directory": "not declared yet: data._tf_data_checks",
     "DirectoryIterator": "built by flow_from_directory (same parameters)",
     "NumpyArrayIterator": "built by ImageDataGenerator.flow",
     "DataFrameIterator": "built by ImageDataGenerator.flow_from_dataframe",
@@ -209,6 +215,35 @@ def _call(name: str, *args: Any, **base: Any):
     return lambda tmp, kw: getattr(tunekit, name)(*args, **{**base, **kw})
 
 
+def _loader(name: str, make_base: Any = dict):
+    """Call an image loader on a folder that is never read (checks come first).
+
+    ``name`` is a function of tunekit or "ImageDataGenerator.method";
+    ``make_base()`` gives the other arguments it needs.
+    """
+
+    def call(tmp, kw):
+        owner, _, method = name.partition(".")
+        loader = getattr(tunekit, owner)
+        if method:
+            loader = getattr(loader(), method)
+        loader(**{"directory": tmp / "never-read", **make_base(), **kw})
+
+    return call
+
+
+def _flow(tmp, kw):
+    images = np.zeros((4, 8, 8, 1), dtype="float32")
+    tunekit.ImageDataGenerator(data_format="channels_last").flow(images, **kw)
+
+
+def _dataframe() -> dict[str, Any]:
+    import pandas as pd
+
+    table = pd.DataFrame({"filename": ["a.png", "b.png"], "class": ["a", "b"]})
+    return {"dataframe": table}
+
+
 #: name -> how to call it with a bad value ``kw``; None: every parameter exempt
 CALLS = {
     "build_cnn_hypermodel": _call("build_cnn_hypermodel", **_CNN),
@@ -236,7 +271,19 @@ CALLS = {
     "label_report": None,
     "diagnose_collapse": _call("diagnose_collapse", _Y, _Y),
     "check_model_labels": None,
+    "ImageDataGenerator": _call("ImageDataGenerator"),
+    "ImageDataGenerator.flow": _flow,
+    "ImageDataGenerator.flow_from_directory": _loader(
+        "ImageDataGenerator.flow_from_directory"
+    ),
+    "ImageDataGenerator.flow_from_dataframe": _loader(
+        "ImageDataGenerator.flow_from_dataframe", _dataframe
+    ),
+    "flow_from_directory": _loader("flow_from_directory"),
+    "image_dataset_from_directory": _loader("image_dataset_from_directory"),
 }
+#: Public methods taking simple values: "Class.method" entries of CALLS.
+METHODS = [name for name in CALLS if "." in name]
 
 
 def _public_callables() -> list[str]:
@@ -251,13 +298,20 @@ def _public_callables() -> list[str]:
     return names
 
 
+def _resolve(name: str) -> Any:
+    """``tunekit.name``, or a method for "Class.method"."""
+    owner, _, method = name.partition(".")
+    value = getattr(tunekit, owner)
+    return getattr(value, method) if method else value
+
+
 def _signature_of(name: str) -> inspect.Signature:
-    value = getattr(tunekit, name)
+    value = _resolve(name)
     return inspect.signature(value.__init__ if inspect.isclass(value) else value)
 
 
 def _table_of(name: str) -> dict[str, Any]:
-    value = getattr(tunekit, name)
+    value = _resolve(name)
     return dict(getattr(value, "_parameter_constraints", {}))
 
 
@@ -274,8 +328,17 @@ def test_every_public_callable_is_listed():
     assert not unlisted, f"add {sorted(unlisted)} to CALLS (or NOT_ENTRY_POINTS)"
 
 
+def test_every_flow_method_is_listed():
+    flows = [
+        f"ImageDataGenerator.{name}"
+        for name in vars(tunekit.ImageDataGenerator)
+        if name.startswith("flow")
+    ]
+    assert len(flows) == 3 and not set(flows) - set(METHODS), flows
+
+
 def _cases():
-    for name in _public_callables():
+    for name in [*_public_callables(), *METHODS]:
         if name in NOT_ENTRY_POINTS or name not in CALLS:
             continue
         for parameter in _parameters(name):
@@ -288,7 +351,7 @@ def test_every_public_parameter_refuses_a_bad_value_in_one_wording(
 ):
     table = _table_of(name)
     if parameter not in table:
-        assert parameter in EXEMPT, (
+        assert parameter in EXEMPT or f"{name}.{parameter}" in EXEMPT, (
             f"{name}({parameter}=) has no constraint: declare it in the "
             "_parameter_constraints table of its module (docs/architecture.md)"
         )

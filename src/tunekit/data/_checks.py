@@ -9,17 +9,36 @@ neither Keras nor TensorFlow.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import (
+    Interval,
+    Options,
+    Rule,
+    Satisfies,
+)
 from tunekit._errors import LabelMismatchError
 from tunekit._validation import check_in, check_validation_split, invalid_parameter
 from tunekit.data._directory import list_image_directory
 
 __all__ = [
+    "BRIGHTNESS_RANGE",
+    "CACHE",
+    "DATA_FORMAT",
+    "INTERPOLATION_ORDER",
+    "NUMBER",
+    "PREPROCESSING_FUNCTION",
+    "RESCALE",
+    "SHIFT_RANGE",
+    "SUBSET",
+    "TARGET_SIZE",
+    "VERBOSE",
+    "ZOOM_RANGE",
     "check_brightness",
     "check_number",
     "check_same_classes",
@@ -28,14 +47,25 @@ __all__ = [
     "check_target_size",
     "in_format",
     "is_number",
+    "is_shift_range",
+    "is_size_pair",
     "split_fractions",
     "zoom_pair",
 ]
 
 
-def check_target_size(name: str, value: Any) -> tuple[int, int]:
-    """Return ``value`` as ``(height, width)`` of positive ints, or raise."""
-    ok = (
+_TARGET_SIZE_WORDING = "a (height, width) pair of positive integers, e.g. (256, 256)"
+_SHIFT_RANGE_WORDING = (
+    "a number >= 0 (a fraction of the size if < 1, else pixels) or a "
+    "1-D list of allowed shifts"
+)
+_ZOOM_RANGE_WORDING = "a float or a (low, high) pair of floats, e.g. 0.2 or (0.8, 1.2)"
+_BRIGHTNESS_WORDING = "None or a (low, high) pair of floats, e.g. (0.8, 1.2)"
+
+
+def is_size_pair(value: Any) -> bool:
+    """Whether ``value`` is a ``(height, width)`` pair of positive ints."""
+    return (
         isinstance(value, (tuple, list))
         and len(value) == 2
         and all(
@@ -43,10 +73,12 @@ def check_target_size(name: str, value: Any) -> tuple[int, int]:
             for v in value
         )
     )
-    if not ok:
-        raise invalid_parameter(
-            name, value, "a (height, width) pair of positive integers, e.g. (256, 256)"
-        )
+
+
+def check_target_size(name: str, value: Any) -> tuple[int, int]:
+    """Return ``value`` as ``(height, width)`` of positive ints, or raise."""
+    if not is_size_pair(value):
+        raise invalid_parameter(name, value, _TARGET_SIZE_WORDING)
     return (int(value[0]), int(value[1]))
 
 
@@ -175,50 +207,97 @@ def check_number(name: str, value: Any, *, minimum: float | None = 0.0) -> None:
         raise invalid_parameter(name, value, f"a number{low}")
 
 
-def check_shift_range(name: str, value: Any) -> None:
+def is_shift_range(value: Any) -> bool:
     """A fraction/pixel count (number) or a list of allowed values (Keras 2)."""
-    if is_number(value) and value >= 0:
-        return
-    if (
+    if is_number(value):
+        return bool(value >= 0)
+    return (
         isinstance(value, (list, tuple, np.ndarray))
         and np.ndim(value) == 1
         and all(is_number(v) for v in np.asarray(value).tolist())
-    ):
-        return
-    raise invalid_parameter(
-        name,
-        value,
-        "a number >= 0 (a fraction of the size if < 1, else pixels) or a "
-        "1-D list of allowed shifts",
     )
+
+
+def _is_number_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(is_number(v) for v in value)
+    )
+
+
+def check_shift_range(name: str, value: Any) -> None:
+    if not is_shift_range(value):
+        raise invalid_parameter(name, value, _SHIFT_RANGE_WORDING)
 
 
 def zoom_pair(zoom_range: Any) -> list[float]:
     if is_number(zoom_range):
         return [1 - float(zoom_range), 1 + float(zoom_range)]
-    if (
-        isinstance(zoom_range, (tuple, list))
-        and len(zoom_range) == 2
-        and all(is_number(v) for v in zoom_range)
-    ):
+    if _is_number_pair(zoom_range):
         return [float(zoom_range[0]), float(zoom_range[1])]
-    raise invalid_parameter(
-        "zoom_range",
-        zoom_range,
-        "a float or a (low, high) pair of floats, e.g. 0.2 or (0.8, 1.2)",
-    )
+    raise invalid_parameter("zoom_range", zoom_range, _ZOOM_RANGE_WORDING)
 
 
 def check_brightness(brightness_range: Any) -> None:
-    if brightness_range is None:
-        return
-    if not (
-        isinstance(brightness_range, (tuple, list))
-        and len(brightness_range) == 2
-        and all(is_number(v) for v in brightness_range)
-    ):
+    if brightness_range is not None and not _is_number_pair(brightness_range):
         raise invalid_parameter(
-            "brightness_range",
-            brightness_range,
-            "None or a (low, high) pair of floats, e.g. (0.8, 1.2)",
+            "brightness_range", brightness_range, _BRIGHTNESS_WORDING
         )
+
+
+# ---- the loaders' shared constraint entries (tunekit._constraints) ----------
+# Each keeps the wording of the check above it replaces, word for word.
+
+#: ``target_size``: :func:`check_target_size`'s wording.
+TARGET_SIZE = Rule(
+    [Satisfies(is_size_pair, _TARGET_SIZE_WORDING, invalid=[(0, 5), 28])],
+    _TARGET_SIZE_WORDING,
+)
+#: ``width_shift_range`` / ``height_shift_range``: :func:`check_shift_range`'s.
+SHIFT_RANGE = Rule(
+    [Satisfies(is_shift_range, _SHIFT_RANGE_WORDING, invalid=[-1, "x"])],
+    _SHIFT_RANGE_WORDING,
+)
+#: ``zoom_range``: :func:`zoom_pair`'s wording.
+ZOOM_RANGE = Rule(
+    [
+        Satisfies(
+            lambda v: is_number(v) or _is_number_pair(v),
+            _ZOOM_RANGE_WORDING,
+            invalid=["big", (0.5,)],
+        )
+    ],
+    _ZOOM_RANGE_WORDING,
+)
+#: ``brightness_range``: :func:`check_brightness`'s wording.
+BRIGHTNESS_RANGE = Rule(
+    [Satisfies(_is_number_pair, _BRIGHTNESS_WORDING, invalid=[0.1]), None],
+    _BRIGHTNESS_WORDING,
+)
+#: ``rescale``: a factor such as ``1/255``, or None.
+RESCALE = Rule([Interval(numbers.Real, None, None), None], "a number such as 1/255")
+#: ``preprocessing_function``: called on each image.
+PREPROCESSING_FUNCTION = Rule(
+    ["callable", None], "a callable taking and returning one image array"
+)
+#: ``data_format`` (None: ``keras.config.image_data_format()``).
+DATA_FORMAT = [Options(["channels_last", "channels_first"]), None]
+#: ``interpolation_order`` of the affine transforms (spline order).
+INTERPOLATION_ORDER = [
+    Interval(numbers.Integral, 0, 5, description="an integer from 0 to 5")
+]
+#: ``subset`` of the loaders that split into training and validation.
+SUBSET = [Options(["training", "validation", None])]
+#: ``cache``: :func:`tunekit.data._decode_cache.resolve_cache_dir`'s wording.
+CACHE = Rule(
+    [bool, "path", None],
+    "False (no cache), True (the default cache folder) or a folder path",
+)
+#: ``verbose`` of the loaders: the tuners' wording (a Keras level is accepted).
+VERBOSE = Rule(
+    [bool, Interval(numbers.Integral, 0, None, closed="left")],
+    "True or False (or a Keras verbosity level 0, 1, 2)",
+)
+#: ``cval``: any number.
+NUMBER = [Interval(numbers.Real, None, None)]

@@ -21,17 +21,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from tunekit._errors import InvalidParameterError
-from tunekit._validation import (
-    check_in,
-    check_positive_int,
-    check_seed,
-    invalid_parameter,
+from tunekit._constraints import (
+    BOOL,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    SEED,
+    VALIDATION_SPLIT,
+    Options,
+    declare_constraints,
+    validate_params,
 )
+from tunekit._errors import InvalidParameterError
+from tunekit._validation import check_positive_int, check_seed, invalid_parameter
 from tunekit._warnings import warn
 from tunekit.data._array_iterator import NumpyArrayIterator
 from tunekit.data._augmentation import (
@@ -42,17 +47,130 @@ from tunekit.data._augmentation import (
     flip_axis,
 )
 from tunekit.data._checks import (
-    check_brightness,
-    check_number,
-    check_shift_range,
-    check_split,
-    is_number,
+    BRIGHTNESS_RANGE,
+    CACHE,
+    DATA_FORMAT,
+    INTERPOLATION_ORDER,
+    NUMBER,
+    PREPROCESSING_FUNCTION,
+    RESCALE,
+    SHIFT_RANGE,
+    SUBSET,
+    TARGET_SIZE,
+    VERBOSE,
+    ZOOM_RANGE,
     zoom_pair,
 )
-from tunekit.data._dataframe_iterator import DataFrameIterator
-from tunekit.data._files_iterator import DirectoryIterator
+from tunekit.data._dataframe_iterator import DATAFRAME_CLASS_MODES, DataFrameIterator
+from tunekit.data._decode_cache import CACHE_CHECKS, COLOR_MODES, INTERPOLATIONS
+from tunekit.data._files_iterator import CLASS_MODES, ON_ERROR, DirectoryIterator
 
 __all__ = ["ImageDataGenerator", "flow_from_directory"]
+
+
+# ---- the constraint tables (tunekit._constraints) ---------------------------
+# One ``validate_params`` call at the start of each entry point checks its
+# simple parameters; the data (``x``, ``y``, ``dataframe``...), the class
+# lists and the dataframe's columns keep their own checks (the iterators').
+# The wordings are those of tunekit.data._checks and tunekit._validation.
+
+#: ``ImageDataGenerator(...)``; ``dtype`` is any NumPy dtype (NumPy checks it).
+GENERATOR_CONSTRAINTS: dict[str, Any] = {
+    "featurewise_center": BOOL,
+    "samplewise_center": BOOL,
+    "featurewise_std_normalization": BOOL,
+    "samplewise_std_normalization": BOOL,
+    "zca_whitening": BOOL,
+    "zca_epsilon": NON_NEGATIVE_NUMBER,
+    "rotation_range": NON_NEGATIVE_NUMBER,
+    "width_shift_range": SHIFT_RANGE,
+    "height_shift_range": SHIFT_RANGE,
+    "brightness_range": BRIGHTNESS_RANGE,
+    "shear_range": NON_NEGATIVE_NUMBER,
+    "zoom_range": ZOOM_RANGE,
+    "channel_shift_range": NON_NEGATIVE_NUMBER,
+    "fill_mode": [Options(["nearest", "constant", "reflect", "wrap"])],
+    "cval": NUMBER,
+    "horizontal_flip": BOOL,
+    "vertical_flip": BOOL,
+    "rescale": RESCALE,
+    "preprocessing_function": PREPROCESSING_FUNCTION,
+    "data_format": DATA_FORMAT,
+    "validation_split": VALIDATION_SPLIT,
+    "interpolation_order": INTERPOLATION_ORDER,
+}
+
+#: What every ``flow*`` method takes.
+_BATCHING: dict[str, Any] = {
+    "batch_size": POSITIVE_INT,
+    "shuffle": BOOL,
+    "seed": SEED,
+}
+_SAVING: dict[str, Any] = {
+    "save_to_dir": ["path", None],
+    "save_prefix": [str],
+    "save_format": [str],
+}
+#: How image files are decoded (``flow_from_directory``, ``flow_from_dataframe``).
+_DECODING: dict[str, Any] = {
+    "target_size": TARGET_SIZE,
+    "color_mode": [Options(COLOR_MODES)],
+    "interpolation": [Options(INTERPOLATIONS)],
+}
+_CLASS_MODE = [Options(sorted(CLASS_MODES, key=str))]
+
+#: ``ImageDataGenerator.flow``.
+FLOW_CONSTRAINTS: dict[str, Any] = {
+    **_BATCHING,
+    **_SAVING,
+    "ignore_class_split": BOOL,
+    "subset": SUBSET,
+}
+#: ``ImageDataGenerator.flow_from_directory``.
+FLOW_FROM_DIRECTORY_METHOD_CONSTRAINTS: dict[str, Any] = {
+    "directory": ["path"],
+    **_DECODING,
+    "class_mode": _CLASS_MODE,
+    **_BATCHING,
+    **_SAVING,
+    "follow_links": BOOL,
+    "subset": SUBSET,
+    "keep_aspect_ratio": BOOL,
+}
+#: ``ImageDataGenerator.flow_from_dataframe`` (``class_mode="other"`` is
+#: deprecated: it is read as ``"raw"``, with a warning, before the check).
+FLOW_FROM_DATAFRAME_CONSTRAINTS: dict[str, Any] = {
+    "directory": ["path", None],
+    **_DECODING,
+    "class_mode": [Options(sorted(DATAFRAME_CLASS_MODES, key=str))],
+    **_BATCHING,
+    **_SAVING,
+    "subset": SUBSET,
+    "validate_filenames": BOOL,
+}
+#: :func:`flow_from_directory`.
+FLOW_FROM_DIRECTORY_CONSTRAINTS: dict[str, Any] = {
+    "directory": ["path"],
+    **_DECODING,
+    "class_mode": _CLASS_MODE,
+    **_BATCHING,
+    "validation_split": VALIDATION_SPLIT,
+    "subset": SUBSET,
+    "rescale": RESCALE,
+    "preprocessing_function": PREPROCESSING_FUNCTION,
+    "follow_links": BOOL,
+    "keep_aspect_ratio": BOOL,
+    "data_format": DATA_FORMAT,
+    "cache": CACHE,
+    "cache_check": [Options(CACHE_CHECKS)],
+    "on_error": [Options(ON_ERROR)],
+    "verbose": VERBOSE,
+}
+
+
+def _validate(constraints: dict[str, Any], arguments: dict[str, Any]) -> None:
+    """Check an entry point's arguments (its ``locals()``) by its table."""
+    validate_params(constraints, {name: arguments[name] for name in constraints})
 
 
 def _warn_override(option: str, overridden: str, value: bool) -> None:
@@ -168,6 +286,8 @@ class ImageDataGenerator:
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = GENERATOR_CONSTRAINTS
+
     def __init__(
         self,
         featurewise_center: bool = False,
@@ -194,40 +314,11 @@ class ImageDataGenerator:
         interpolation_order: int = 1,
         dtype: str | None = None,
     ) -> None:
+        _validate(GENERATOR_CONSTRAINTS, locals())
         import keras
 
-        check_in("fill_mode", fill_mode, ["nearest", "constant", "reflect", "wrap"])
-        check_split(validation_split, None, ["training", "validation"])
-        check_number("zca_epsilon", zca_epsilon)
-        check_number("rotation_range", rotation_range)
-        check_number("shear_range", shear_range)
-        check_number("channel_shift_range", channel_shift_range)
-        check_number("cval", cval, minimum=None)
-        check_shift_range("width_shift_range", width_shift_range)
-        check_shift_range("height_shift_range", height_shift_range)
-        check_brightness(brightness_range)
         zoom = zoom_pair(zoom_range)
-        if preprocessing_function is not None and not callable(preprocessing_function):
-            raise invalid_parameter(
-                "preprocessing_function",
-                preprocessing_function,
-                "a callable taking and returning one image array",
-            )
-        if rescale is not None and not is_number(rescale):
-            raise invalid_parameter("rescale", rescale, "a number such as 1/255")
-        if (
-            isinstance(interpolation_order, bool)
-            or not isinstance(interpolation_order, (int, np.integer))
-            or not 0 <= interpolation_order <= 5
-        ):
-            raise invalid_parameter(
-                "interpolation_order", interpolation_order, "an integer from 0 to 5"
-            )
-        data_format = check_in(
-            "data_format",
-            data_format or keras.config.image_data_format(),
-            ["channels_last", "channels_first"],
-        )
+        data_format = data_format or keras.config.image_data_format()
         self.featurewise_center = bool(featurewise_center)
         self.samplewise_center = bool(samplewise_center)
         self.featurewise_std_normalization = bool(featurewise_std_normalization)
@@ -308,6 +399,7 @@ class ImageDataGenerator:
         )
 
     # -- iterators ----------------------------------------------------------
+    @declare_constraints(FLOW_CONSTRAINTS)
     def flow(
         self,
         x: Any,
@@ -328,6 +420,7 @@ class ImageDataGenerator:
         ``(x, y)`` or ``(x, y, sample_weight)``; ``x`` may be a tuple
         ``(images, extra)`` whose extra arrays pass through unchanged.
         """
+        _validate(FLOW_CONSTRAINTS, locals())
         return NumpyArrayIterator(
             x,
             y,
@@ -345,6 +438,7 @@ class ImageDataGenerator:
             dtype=self.dtype,
         )
 
+    @declare_constraints(FLOW_FROM_DIRECTORY_METHOD_CONSTRAINTS)
     def flow_from_directory(
         self,
         directory: str | os.PathLike[str],
@@ -371,6 +465,7 @@ class ImageDataGenerator:
         ``on_error``, ``verbose``, ``dtype``, ``workers``...) go to
         :class:`DirectoryIterator`.
         """
+        _validate(FLOW_FROM_DIRECTORY_METHOD_CONSTRAINTS, locals())
         _refuse_generator_options(kwargs)
         return DirectoryIterator(
             directory,
@@ -393,6 +488,7 @@ class ImageDataGenerator:
             **kwargs,
         )
 
+    @declare_constraints(FLOW_FROM_DATAFRAME_CONSTRAINTS)
     def flow_from_dataframe(
         self,
         dataframe: Any,
@@ -423,6 +519,13 @@ class ImageDataGenerator:
         extra keywords (``keep_aspect_ratio``, ``cache``, ``on_error``,
         ``verbose``, ``workers``...) go to the iterator.
         """
+        if isinstance(class_mode, str) and class_mode == "other":
+            warn(
+                'class_mode="other" is deprecated, use class_mode="raw".',
+                DeprecationWarning,
+            )
+            class_mode = "raw"
+        _validate(FLOW_FROM_DATAFRAME_CONSTRAINTS, locals())
         _refuse_generator_options(kwargs)
         deprecated = {
             "has_ext": "has_ext is deprecated: file names in the dataframe must "
@@ -436,12 +539,6 @@ class ImageDataGenerator:
             if name in kwargs:
                 kwargs.pop(name)
                 warn(message, DeprecationWarning)
-        if class_mode == "other":
-            warn(
-                'class_mode="other" is deprecated, use class_mode="raw".',
-                DeprecationWarning,
-            )
-            class_mode = "raw"
         return DataFrameIterator(
             dataframe,
             directory,
@@ -775,6 +872,7 @@ def _refuse_generator_options(kwargs: dict[str, Any]) -> None:
             )
 
 
+@declare_constraints(FLOW_FROM_DIRECTORY_CONSTRAINTS)
 def flow_from_directory(
     directory: str | os.PathLike[str],
     target_size: tuple[int, int] = (256, 256),
@@ -871,6 +969,7 @@ def flow_from_directory(
     >>> x.shape, y.shape, float(x.max()) <= 1.0
     ((4, 8, 8, 3), (4, 2), True)
     """  # noqa: E501
+    _validate(FLOW_FROM_DIRECTORY_CONSTRAINTS, locals())
     gen = ImageDataGenerator(
         rescale=rescale,
         validation_split=validation_split,

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import declare_constraints
 from tunekit._errors import ImageDirectoryError, InvalidParameterError
 from tunekit._seeding import derived_seed
 from tunekit._validation import invalid_parameter
@@ -51,7 +52,11 @@ from tunekit.data._tf_data_builders import (
     from_files_pil,
     from_files_tf,
 )
-from tunekit.data._tf_data_checks import check_arguments
+from tunekit.data._tf_data_checks import (
+    IMAGE_DATASET_CONSTRAINTS,
+    check_arguments,
+    validate_arguments,
+)
 
 __all__ = ["ImageDatasetInfo", "image_dataset_from_directory"]
 
@@ -235,6 +240,7 @@ def _image_dataset_class() -> type:
     return ImageDataset
 
 
+@declare_constraints(IMAGE_DATASET_CONSTRAINTS)
 def image_dataset_from_directory(
     directory: str | os.PathLike[str],
     labels: str | Sequence[int] | None = "inferred",
@@ -363,12 +369,11 @@ def image_dataset_from_directory(
     >>> images.class_names is None, tuple(next(iter(images)).shape)
     (True, (6, 6, 3))
     """
+    validate_arguments(locals())
     size, interpolation, data_format = check_arguments(
         labels=labels,
         label_mode=label_mode,
         class_names=class_names,
-        color_mode=color_mode,
-        batch_size=batch_size,
         image_size=image_size,
         validation_split=validation_split,
         subset=subset,
@@ -377,11 +382,6 @@ def image_dataset_from_directory(
         pad_to_aspect_ratio=pad_to_aspect_ratio,
         data_format=data_format,
         format=format,
-        on_error=on_error,
-        cache=cache,
-        cache_check=cache_check,
-        seed=seed,
-        decoder=decoder,
     )
     if labels is None:
         label_mode = None

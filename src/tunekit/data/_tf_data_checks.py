@@ -1,40 +1,121 @@
 """The argument checks of :func:`tunekit.image_dataset_from_directory`.
 
-Every argument is checked before the folder is read, in Keras 3's words
-where Keras has a message for it (``_keras_error``) and with tunekit's
-``Received: name=value`` otherwise. NumPy and Keras' config only: no
+Every argument is checked before the folder is read: the simple ones by one
+constraint table, :data:`IMAGE_DATASET_CONSTRAINTS` (``validate_params``,
+tunekit's ``Received: name=value``), then :func:`check_arguments` checks the
+rest (``labels``, ``label_mode``, ``class_names``, ``image_size``,
+``format`` and the pairs that must agree) in Keras 3's words where Keras
+has a message for it (``_keras_error``). NumPy and Keras' config only: no
 TensorFlow (Keras is imported inside :func:`check_arguments`).
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
+from tunekit._constraints import (
+    BOOL,
+    POSITIVE_INT,
+    SEED,
+    Interval,
+    Options,
+    Rule,
+    validate_params,
+)
 from tunekit._errors import InvalidParameterError
 from tunekit._validation import (
-    check_in,
-    check_positive_int,
-    check_seed,
-    check_validation_split,
+    VALIDATION_SPLIT_WORDING,
     did_you_mean,
     invalid_parameter,
     received,
 )
-from tunekit.data._checks import check_target_size
-from tunekit.data._decode_cache import (
-    CACHE_CHECKS,
-    COLOR_MODES,
-    INTERPOLATIONS,
-    resolve_cache_dir,
+from tunekit.data._checks import (
+    CACHE,
+    DATA_FORMAT,
+    RESCALE,
+    VERBOSE,
+    check_target_size,
 )
+from tunekit.data._decode_cache import CACHE_CHECKS, COLOR_MODES, INTERPOLATIONS
 
-__all__ = ["LABEL_MODES", "check_arguments"]
+__all__ = [
+    "IMAGE_DATASET_CONSTRAINTS",
+    "LABEL_MODES",
+    "check_arguments",
+    "validate_arguments",
+]
 
 LABEL_MODES = ("int", "categorical", "binary", None)
 
 _KERAS_INTERPOLATIONS = {"area": "box", "lanczos3": "lanczos"}
+
+
+def interpolation_name(value: str) -> str:
+    """The PIL-side name of an interpolation, any case, Keras 3's names too.
+
+    Examples
+    --------
+    >>> interpolation_name("Area"), interpolation_name("bilinear")
+    ('box', 'bilinear')
+    """
+    name = value.lower()
+    return _KERAS_INTERPOLATIONS.get(name, name)
+
+
+class _Interpolation(Options):
+    """One of :data:`INTERPOLATIONS`, in any case, or Keras 3's aliases."""
+
+    def __init__(self) -> None:
+        super().__init__(INTERPOLATIONS)
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and interpolation_name(value) in self.options
+
+    def hint(self, value: Any) -> str:
+        return super().hint(value.lower() if isinstance(value, str) else value)
+
+
+#: The simple parameters (``validate_params``, before anything else).
+#: ``labels``, ``class_names`` (structure), ``label_mode`` and ``format``
+#: (Keras 3's own wordings) and ``image_size`` (an int or a pair) are
+#: checked by :func:`check_arguments`.
+IMAGE_DATASET_CONSTRAINTS: dict[str, Any] = {
+    "directory": ["path"],
+    "color_mode": [Options(COLOR_MODES)],
+    "batch_size": [*POSITIVE_INT, None],
+    "shuffle": BOOL,
+    "seed": SEED,
+    "validation_split": Rule(
+        [Interval(numbers.Real, 0, 1, closed="left"), None], VALIDATION_SPLIT_WORDING
+    ),
+    "subset": Rule(  # Keras 3's wording
+        [Options(["training", "validation", "both"]), None],
+        'either "training", "validation" or "both"',
+    ),
+    "interpolation": [_Interpolation()],
+    "follow_links": BOOL,
+    "crop_to_aspect_ratio": BOOL,
+    "pad_to_aspect_ratio": BOOL,
+    "data_format": DATA_FORMAT,
+    "verbose": VERBOSE,
+    "rescale": RESCALE,
+    "cache": CACHE,
+    "cache_check": [Options(CACHE_CHECKS)],
+    "on_error": [Options(["warn", "raise"])],
+    "prefetch": BOOL,
+    "decoder": [Options(["pil", "tf"])],
+}
+
+
+def validate_arguments(arguments: dict[str, Any]) -> None:
+    """Check the simple arguments (the loader's ``locals()``) by the table."""
+    validate_params(
+        IMAGE_DATASET_CONSTRAINTS,
+        {name: arguments[name] for name in IMAGE_DATASET_CONSTRAINTS},
+    )
 
 
 def _keras_error(message: str, name: str, value: Any) -> InvalidParameterError:
@@ -80,17 +161,8 @@ def _check_labels(labels: Any, class_names: Any) -> None:
 
 
 def _check_split_args(validation_split: Any, subset: Any) -> None:
-    split = check_validation_split(
-        0.0 if validation_split is None else validation_split
-    )
-    if subset not in ("training", "validation", "both", None):
-        hint = did_you_mean(str(subset), ["training", "validation", "both"])
-        raise _keras_error(
-            '`subset` must be either "training", "validation" or "both".' + hint,
-            "subset",
-            subset,
-        )
-    if bool(split) != (subset is not None):
+    """``subset`` and ``validation_split`` go together (each checked alone first)."""
+    if bool(validation_split) != (subset is not None):
         raise _keras_error(
             "If `subset` is set, `validation_split` must be set, and inversely "
             "(e.g. validation_split=0.2, subset='both').",
@@ -104,23 +176,20 @@ def check_arguments(
     labels: Any,
     label_mode: Any,
     class_names: Any,
-    color_mode: Any,
-    batch_size: Any,
     image_size: Any,
     validation_split: Any,
     subset: Any,
-    interpolation: Any,
-    crop_to_aspect_ratio: Any,
-    pad_to_aspect_ratio: Any,
-    data_format: Any,
+    interpolation: str,
+    crop_to_aspect_ratio: bool,
+    pad_to_aspect_ratio: bool,
+    data_format: str | None,
     format: Any,
-    on_error: Any,
-    cache: Any,
-    cache_check: Any,
-    seed: Any,
-    decoder: Any,
 ) -> tuple[tuple[int, int], str, str]:
-    """Every argument checked before the folder is read (Keras 3's messages)."""
+    """What the table leaves (Keras 3's messages), after :func:`validate_arguments`.
+
+    Returns the ``(height, width)``, the PIL-side interpolation name and
+    the data format.
+    """
     import keras
 
     _check_labels(labels, class_names)
@@ -132,18 +201,10 @@ def check_arguments(
             "label_mode",
             label_mode,
         )
-    check_in("color_mode", color_mode, list(COLOR_MODES))
-    if batch_size is not None:
-        check_positive_int("batch_size", batch_size)
     if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
         image_size = (int(image_size), int(image_size))
     size = check_target_size("image_size", image_size)
     _check_split_args(validation_split, subset)
-    if not isinstance(interpolation, str):
-        raise invalid_parameter("interpolation", interpolation, "a string")
-    name = interpolation.lower()
-    name = _KERAS_INTERPOLATIONS.get(name, name)
-    check_in("interpolation", name, list(INTERPOLATIONS))
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise invalid_parameter(
             "pad_to_aspect_ratio",
@@ -151,11 +212,7 @@ def check_arguments(
             "False when crop_to_aspect_ratio=True",
             "Only one of `crop_to_aspect_ratio` or `pad_to_aspect_ratio` can be True.",
         )
-    fmt = check_in(
-        "data_format",
-        data_format or keras.config.image_data_format(),
-        ["channels_last", "channels_first"],
-    )
+    fmt = data_format or keras.config.image_data_format()
     if format == "grain":
         raise invalid_parameter(
             "format",
@@ -169,9 +226,4 @@ def check_arguments(
         raise _keras_error(
             '`format` should be either "tf" or "grain".', "format", format
         )
-    check_in("on_error", on_error, ["warn", "raise"])
-    check_in("decoder", decoder, ["pil", "tf"])
-    check_in("cache_check", cache_check, list(CACHE_CHECKS))
-    resolve_cache_dir(cache)
-    check_seed(seed)
-    return size, name, fmt
+    return size, interpolation_name(interpolation), fmt
