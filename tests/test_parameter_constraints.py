@@ -364,3 +364,16 @@ def test_every_public_parameter_refuses_a_bad_value_in_one_wording(
     assert f"`{parameter}`" in message and f"Received: {parameter}=" in message, message
     assert f"must be {describe(table[parameter])}" in message, message
     assert not any(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_a_loader_flag_takes_keras_2s_zero_and_one_but_nothing_else():
+    from tunekit._constraints import FLAG, satisfies
+
+    for good in (True, False, 0, 1, np.bool_(True)):
+        assert satisfies(FLAG, good)
+    for bad in (2, -1, "yes", None, 0.5):
+        assert not satisfies(FLAG, bad)
+    generator = tunekit.ImageDataGenerator(horizontal_flip=1, rescale=1 / 255)
+    assert generator.horizontal_flip
+    with pytest.raises(InvalidParameterError, match="`vertical_flip` must be True"):
+        tunekit.ImageDataGenerator(vertical_flip="yes")

@@ -56,6 +56,7 @@ from tunekit._validation import (
 
 __all__ = [
     "BOOL",
+    "FLAG",
     "NON_NEGATIVE_INT",
     "NON_NEGATIVE_NUMBER",
     "POSITIVE_INT",
@@ -420,6 +421,8 @@ NON_NEGATIVE_INT = [Interval(numbers.Integral, 0, None, closed="left")]
 NON_NEGATIVE_NUMBER = [Interval(numbers.Real, 0, None, closed="left")]
 SEED = [Interval(numbers.Integral, None, None), None]
 BOOL = [bool]
+#: A loader's on/off flag: True/False, or 0/1 as Keras 2 code often passes.
+FLAG = Rule([bool, Options([0, 1])], "True or False")
 VALIDATION_SPLIT = Rule(
     [Interval(numbers.Real, 0, 1, closed="left")], VALIDATION_SPLIT_WORDING
 )

@@ -65,7 +65,8 @@ def check_in(name: str, value: Any, allowed: Iterable[Any]) -> Any:
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     """Return ``value`` as an ``int`` if it is an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or value < minimum:
         raise invalid_parameter(name, value, f"an integer >= {minimum}")
     return int(value)
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tunekit._constraints import (
-    BOOL,
+    FLAG,
     NON_NEGATIVE_NUMBER,
     POSITIVE_INT,
     SEED,
@@ -76,11 +76,11 @@ __all__ = ["ImageDataGenerator", "flow_from_directory"]
 
 #: ``ImageDataGenerator(...)``; ``dtype`` is any NumPy dtype (NumPy checks it).
 GENERATOR_CONSTRAINTS: dict[str, Any] = {
-    "featurewise_center": BOOL,
-    "samplewise_center": BOOL,
-    "featurewise_std_normalization": BOOL,
-    "samplewise_std_normalization": BOOL,
-    "zca_whitening": BOOL,
+    "featurewise_center": FLAG,
+    "samplewise_center": FLAG,
+    "featurewise_std_normalization": FLAG,
+    "samplewise_std_normalization": FLAG,
+    "zca_whitening": FLAG,
     "zca_epsilon": NON_NEGATIVE_NUMBER,
     "rotation_range": NON_NEGATIVE_NUMBER,
     "width_shift_range": SHIFT_RANGE,
@@ -91,8 +91,8 @@ GENERATOR_CONSTRAINTS: dict[str, Any] = {
     "channel_shift_range": NON_NEGATIVE_NUMBER,
     "fill_mode": [Options(["nearest", "constant", "reflect", "wrap"])],
     "cval": NUMBER,
-    "horizontal_flip": BOOL,
-    "vertical_flip": BOOL,
+    "horizontal_flip": FLAG,
+    "vertical_flip": FLAG,
     "rescale": RESCALE,
     "preprocessing_function": PREPROCESSING_FUNCTION,
     "data_format": DATA_FORMAT,
@@ -103,7 +103,7 @@ GENERATOR_CONSTRAINTS: dict[str, Any] = {
 #: What every ``flow*`` method takes.
 _BATCHING: dict[str, Any] = {
     "batch_size": POSITIVE_INT,
-    "shuffle": BOOL,
+    "shuffle": FLAG,
     "seed": SEED,
 }
 _SAVING: dict[str, Any] = {
@@ -123,7 +123,7 @@ _CLASS_MODE = [Options(sorted(CLASS_MODES, key=str))]
 FLOW_CONSTRAINTS: dict[str, Any] = {
     **_BATCHING,
     **_SAVING,
-    "ignore_class_split": BOOL,
+    "ignore_class_split": FLAG,
     "subset": SUBSET,
 }
 #: ``ImageDataGenerator.flow_from_directory``.
@@ -133,9 +133,9 @@ FLOW_FROM_DIRECTORY_METHOD_CONSTRAINTS: dict[str, Any] = {
     "class_mode": _CLASS_MODE,
     **_BATCHING,
     **_SAVING,
-    "follow_links": BOOL,
+    "follow_links": FLAG,
     "subset": SUBSET,
-    "keep_aspect_ratio": BOOL,
+    "keep_aspect_ratio": FLAG,
 }
 #: ``ImageDataGenerator.flow_from_dataframe`` (``class_mode="other"`` is
 #: deprecated: it is read as ``"raw"``, with a warning, before the check).
@@ -146,7 +146,7 @@ FLOW_FROM_DATAFRAME_CONSTRAINTS: dict[str, Any] = {
     **_BATCHING,
     **_SAVING,
     "subset": SUBSET,
-    "validate_filenames": BOOL,
+    "validate_filenames": FLAG,
 }
 #: :func:`flow_from_directory`.
 FLOW_FROM_DIRECTORY_CONSTRAINTS: dict[str, Any] = {
@@ -158,8 +158,8 @@ FLOW_FROM_DIRECTORY_CONSTRAINTS: dict[str, Any] = {
     "subset": SUBSET,
     "rescale": RESCALE,
     "preprocessing_function": PREPROCESSING_FUNCTION,
-    "follow_links": BOOL,
-    "keep_aspect_ratio": BOOL,
+    "follow_links": FLAG,
+    "keep_aspect_ratio": FLAG,
     "data_format": DATA_FORMAT,
     "cache": CACHE,
     "cache_check": [Options(CACHE_CHECKS)],

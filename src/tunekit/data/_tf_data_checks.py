@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tunekit._constraints import (
-    BOOL,
+    FLAG,
     POSITIVE_INT,
     SEED,
     Interval,
@@ -86,7 +86,7 @@ IMAGE_DATASET_CONSTRAINTS: dict[str, Any] = {
     "directory": ["path"],
     "color_mode": [Options(COLOR_MODES)],
     "batch_size": [*POSITIVE_INT, None],
-    "shuffle": BOOL,
+    "shuffle": FLAG,
     "seed": SEED,
     "validation_split": Rule(
         [Interval(numbers.Real, 0, 1, closed="left"), None], VALIDATION_SPLIT_WORDING
@@ -96,16 +96,16 @@ IMAGE_DATASET_CONSTRAINTS: dict[str, Any] = {
         'either "training", "validation" or "both"',
     ),
     "interpolation": [_Interpolation()],
-    "follow_links": BOOL,
-    "crop_to_aspect_ratio": BOOL,
-    "pad_to_aspect_ratio": BOOL,
+    "follow_links": FLAG,
+    "crop_to_aspect_ratio": FLAG,
+    "pad_to_aspect_ratio": FLAG,
     "data_format": DATA_FORMAT,
     "verbose": VERBOSE,
     "rescale": RESCALE,
     "cache": CACHE,
     "cache_check": [Options(CACHE_CHECKS)],
     "on_error": [Options(["warn", "raise"])],
-    "prefetch": BOOL,
+    "prefetch": FLAG,
     "decoder": [Options(["pil", "tf"])],
 }
 
