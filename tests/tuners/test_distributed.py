@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import JOB, WAIT_S, Processes, _env_of
+from processes import JOB, WAIT_S, _env_of
 from tiny_models import dense_digits
 
 import tunekit
@@ -455,15 +455,6 @@ def test_the_launcher_module_needs_a_command(capsys):
 # --------------------------------------------------------------------------
 # Real chiefs and workers
 # --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def processes(tmp_path):
-    running = Processes(tmp_path)
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 def _trials(project: Path) -> dict[str, tuple[str, float | None]]:

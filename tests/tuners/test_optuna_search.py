@@ -17,7 +17,6 @@ import keras_tuner
 import numpy as np
 import optuna
 import pytest
-from processes import Processes
 from sklearn.datasets import load_digits
 from tiny_models import dense_digits
 
@@ -324,15 +323,6 @@ def test_a_resumed_search_runs_only_the_missing_trials(tmp_path, digits):
 # --------------------------------------------------------------------------
 # real processes
 # --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def processes(tmp_path):
-    running = Processes(tmp_path)
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 def _load(directory: Path, storage: str | None = None):

@@ -16,6 +16,7 @@ from tunekit._errors import SearchFailedError, TunekitError
 __all__ = [
     "PRESETS",
     "TUNERS",
+    "add_tuner_argument",
     "factor",
     "fraction",
     "make_tuner",
@@ -121,6 +122,17 @@ def report_error(command: str, exc: TunekitError) -> int:
     """
     print(f"tunekit {command}: error: {exc}", file=sys.stderr)
     return 1 if isinstance(exc, SearchFailedError) else 2
+
+
+def add_tuner_argument(group: Any) -> None:
+    """``--tuner``, as ``tunekit tune`` and ``tunekit demo`` both take it."""
+    group.add_argument(
+        "--tuner",
+        choices=TUNERS,
+        default="hyperband",
+        help="search algorithm: KerasTuner's hyperband, bayesian or random, or "
+        "optuna (TPE on an Optuna study; needs keras-tunekit[optuna])",
+    )
 
 
 def make_tuner(

@@ -31,7 +31,7 @@ from tunekit._errors import (
 )
 from tunekit.cli._args import (
     PRESETS,
-    TUNERS,
+    add_tuner_argument,
     factor,
     make_tuner,
     non_negative_int,
@@ -63,13 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "another --project-name."
     )
     search = parser.add_argument_group("search")
-    search.add_argument(
-        "--tuner",
-        choices=TUNERS,
-        default="hyperband",
-        help="search algorithm: KerasTuner's hyperband, bayesian or random, or "
-        "optuna (TPE on an Optuna study; needs keras-tunekit[optuna])",
-    )
+    add_tuner_argument(search)
     search.add_argument(
         "--max-epochs",
         type=positive_int,

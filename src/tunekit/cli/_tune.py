@@ -25,7 +25,7 @@ from typing import Any
 from tunekit._errors import TunekitError
 from tunekit.cli._args import (
     PRESETS,
-    TUNERS,
+    add_tuner_argument,
     factor,
     fraction,
     make_tuner,
@@ -134,13 +134,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="decode the images in every epoch instead of once",
     )
     search = parser.add_argument_group("search")
-    search.add_argument(
-        "--tuner",
-        choices=TUNERS,
-        default="hyperband",
-        help="search algorithm: KerasTuner's hyperband, bayesian or random, or "
-        "optuna (TPE on an Optuna study; needs keras-tunekit[optuna])",
-    )
+    add_tuner_argument(search)
     search.add_argument(
         "--pruning",
         choices=("asha", "hyperband", "median"),
