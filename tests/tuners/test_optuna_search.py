@@ -472,3 +472,23 @@ def test_python_m_tunekit_distributed_starts_optuna_peers(tmp_path):
     study = _load(directory)
     assert _live_states(study) == ["COMPLETE"] * 4
     assert "2 worker(s) sharing one Optuna study" in done.stdout
+
+
+@pytest.mark.slow
+def test_tuned_fit_arguments_and_cross_validation_work_as_on_the_other_tuners(
+    tmp_path, digits
+):
+    x, y, _, _ = digits
+    tuner = tunekit.OptunaSearch(
+        dense_digits, "val_accuracy", max_trials=2, seed=4, pruning="asha",
+        fit_hyperparameters={"batch_size": [16, 64]}, directory=tmp_path,
+        verbose=False,
+    )  # fmt: skip
+    tuner.search(x, y, cv=2, epochs=2)
+    trials = tuner.study.trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
+    for trial in trials:
+        assert trial.params["batch_size"] in (16, 64)
+        assert sorted(trial.intermediate_values) == [0, 1]  # the first fold's
+    summary = tunekit.summarize(tuner)
+    assert len(summary.rows) == 2
