@@ -344,7 +344,7 @@ def prepare_arrays(train_dir: Path, test_dir: Path, config: dict, path: Path):
     size = config["image_size"]
     x, y = _decode(train_dir, config["train_per_class"], size)
     order = np.random.default_rng(SEED).permutation(len(x))
-    cut = int(round(0.8 * len(x)))
+    cut = round(0.8 * len(x))
     x_test, y_test = _decode(test_dir, config["test_per_class"], size)
     np.savez(
         path,
@@ -562,8 +562,7 @@ def _thread_env(threads: int) -> dict[str, str]:
     """Environment that limits a worker to ``threads`` CPU threads."""
     flags = os.environ.get("XLA_FLAGS", "")
     flags += (
-        " --xla_cpu_multi_thread_eigen=false"
-        f" intra_op_parallelism_threads={threads}"
+        f" --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
     )
     return {
         "OMP_NUM_THREADS": str(threads),
