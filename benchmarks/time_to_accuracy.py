@@ -15,7 +15,7 @@ Tasks
     class and 8 epochs).
 ``search_matters``
     A task where the search matters: the ``default`` preset's whole space
-    (1-3 conv blocks, filters, kernel size, batch norm, pooling, dense
+    (1-3 conv blocks at 14x14, filters, kernel size, batch norm, pooling, dense
     units, dropout, Adam/RMSprop/SGD, learning rate) unchanged, on MNIST
     down-sampled to 14x14 with 100 training images per class, batch 32 and
     3 epochs per trial: many configurations barely learn in that budget, so a
@@ -482,6 +482,7 @@ def _hypermodel(config: dict):
         preset=config["preset"],
         padding=config["padding"],
         rescale=1 / 255,
+        dtype_policy=config.get("dtype_policy"),
     )
 
 
@@ -695,6 +696,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--trials", type=int, help="override every task's trials")
     parser.add_argument("--epochs", type=int, help="override every task's epochs")
+    parser.add_argument(
+        "--dtype-policy",
+        choices=("mixed_bfloat16", "mixed_float16"),
+        help="mixed precision for every variant (compare with a run without it)",
+    )
     parser.add_argument("--out", type=Path, default=Path("."), help="plots, traces")
     parser.add_argument("--workdir", help="scratch folder (default: a temporary one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -732,7 +738,7 @@ def main() -> None:
     seeds = args.seeds if args.seeds is not None else (1 if args.smoke else 3)
     configs = {task: dict(CONFIGS[mode][task]) for task in tasks}
     for config in configs.values():
-        for name in ("trials", "epochs"):
+        for name in ("trials", "epochs", "dtype_policy"):
             if getattr(args, name) is not None:
                 config[name] = getattr(args, name)
     started = time.perf_counter()
