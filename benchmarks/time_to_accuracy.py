@@ -662,7 +662,7 @@ def plot_task(runs: dict[str, list[dict]], target, path: Path, title: str) -> No
     axis.set_ylabel("best-so-far model's test accuracy")
     axis.set_title(title)
     axis.grid(alpha=0.3)
-    axis.legend(loc="lower right", fontsize=7)
+    axis.legend(loc="best", fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
