@@ -11,8 +11,8 @@ Tasks
     MNIST PNG tree: ``build_cnn_hypermodel(preset="dense_head",
     padding="valid")`` (Conv32-Pool-Conv64-Pool, tuned dense units 64-512,
     dropout 0.1-0.5, learning rate 1e-4..1e-2 log, Adam/RMSprop), batch 128,
-    10 trials of at most 30 epochs (``--quick``: 500 training images per
-    class and 8 epochs).
+    10 trials of at most 30 epochs (``--quick``: 200 training and 200 test
+    images per class and 6 epochs).
 ``search_matters``
     A task where the search matters: the ``default`` preset's whole space
     (1-3 conv blocks at 14x14, filters, kernel size, batch norm, pooling, dense
@@ -116,8 +116,8 @@ CONFIGS = {
                            "train_per_class": 200, "test_per_class": None},
     },
     "quick": {
-        "seed": {**_SEED_TASK, "train_per_class": 500, "test_per_class": None,
-                 "epochs": 8},
+        "seed": {**_SEED_TASK, "train_per_class": 200, "test_per_class": 200,
+                 "epochs": 6},
         "search_matters": {**_SEARCH_TASK, "image_size": 14, "trials": 12,
                            "train_per_class": 100, "test_per_class": 100},
     },
