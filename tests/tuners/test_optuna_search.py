@@ -492,3 +492,39 @@ def test_tuned_fit_arguments_and_cross_validation_work_as_on_the_other_tuners(
         assert sorted(trial.intermediate_values) == [0, 1]  # the first fold's
     summary = tunekit.summarize(tuner)
     assert len(summary.rows) == 2
+
+
+def test_a_worker_with_another_space_never_joins_the_study(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    common = {"storage": storage, "study_name": "s", "verbose": False}
+    tunekit.OptunaSearch(
+        dense_digits, "val_accuracy", max_trials=3, directory=tmp_path / "a", **common
+    )
+
+    def other(hp):
+        hp.Choice("units", [4, 8, 16])  # another space
+        return dense_digits(hp)
+
+    with pytest.raises(tunekit.StaleProjectError, match="mix trials") as caught:
+        tunekit.OptunaSearch(
+            other, "val_accuracy", max_trials=3, directory=tmp_path / "b", **common
+        )
+    assert "units" in str(caught.value)
+    again = tunekit.OptunaSearch(  # the same arguments on another folder: joins
+        dense_digits, "val_accuracy", max_trials=3, directory=tmp_path / "c", **common
+    )
+    assert again.study.study_name == "s"
+
+
+def test_overwrite_deletes_the_study_in_an_external_storage(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    common = {"storage": storage, "study_name": "s", "verbose": False}
+    first = tunekit.OptunaSearch(
+        dense_digits, "val_accuracy", max_trials=3, directory=tmp_path, **common
+    )
+    first.study.enqueue_trial({"units": 8})
+    fresh = tunekit.OptunaSearch(
+        dense_digits, "val_accuracy", max_trials=3, directory=tmp_path,
+        overwrite=True, **common,
+    )  # fmt: skip
+    assert fresh.study.trials == []

@@ -72,6 +72,7 @@ DEAD_WORKER_RETRIES = 3
 SURPLUS_ATTR = "tunekit_surplus"
 WORKER_ATTR = "tunekit_worker"
 VALUES_ATTR = "hyperparameters"
+FINGERPRINT_ATTR = "tunekit_fingerprint"
 
 
 def import_optuna() -> Any:
@@ -433,12 +434,14 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
         study_name: str,
         heartbeat_interval: int = 10,
         seed: int | None = None,
+        fresh: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             objective=objective, max_trials=max_trials, seed=seed, **kwargs
         )
         self.seed_given = seed  # KerasTuner's `seed` is random when None
+        self.fresh = fresh  # overwrite=True: an existing study is deleted
         self.study_name = study_name
         self.heartbeat_interval = heartbeat_interval
         self._given = {"sampler": sampler, "pruner": pruner, "storage": storage}
@@ -480,6 +483,9 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
             "study_name": self.study_name,
         }
         with quiet_optuna():
+            if self.fresh:  # overwrite=True: the old study goes with the folder
+                with contextlib.suppress(KeyError):
+                    optuna.delete_study(study_name=self.study_name, storage=storage)
             try:
                 study = optuna.create_study(direction=direction, **options)
                 self.created_study = True
@@ -494,6 +500,31 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
                 f"Received: study_name={self.study_name!r}"
             )
         return study
+
+    def check_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        """Refuse to join a study started with another configuration.
+
+        The first process records its fingerprint (space, objective, budget,
+        settings) on the study; a process with another one, even on another
+        machine with its own project folder, raises ``StaleProjectError``
+        instead of mixing its trials in.
+        """
+        from tunekit._errors import StaleProjectError
+        from tunekit.tuners._fingerprint import fingerprint_differences, listing
+
+        recorded = self.study.user_attrs.get(FINGERPRINT_ATTR)
+        if recorded is None:
+            self.study.set_user_attr(FINGERPRINT_ATTR, _jsonable(fingerprint))
+            return
+        differences = fingerprint_differences(recorded, _jsonable(fingerprint))
+        if differences:
+            raise StaleProjectError(
+                f"The Optuna study {self.study_name!r} was started with a "
+                "different configuration, so joining it would mix trials of "
+                f"two searches:{listing(differences)}\nUse the same arguments as "
+                "the other workers, another `study_name`, or `overwrite=True` "
+                "(this deletes the study)."
+            )
 
     # ---- initial trials ---------------------------------------------------
 

@@ -215,6 +215,7 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
             study_name=study_name or project_name or "untitled_project",
             heartbeat_interval=heartbeat_interval,
             seed=seed,
+            fresh=overwrite is True,
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
             allow_new_entries=allow_new_entries,
@@ -238,6 +239,7 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
             {**kwargs, "max_consecutive_failed_trials": max_consecutive_failed_trials},
             oracle,
         )
+        oracle.check_fingerprint(state.fingerprint)  # other workers, other folders
 
     @property
     def study(self) -> Any:
