@@ -274,6 +274,7 @@ def _cache_figures(
         digest(memoryview(pixels).cast("B"))
         record(f"checksum_{name}.MB_per_s", size_mb / (time.perf_counter() - start))
 
+
 AUGMENT = dict(width_shift_range=0.1, height_shift_range=0.1, rotation_range=10)
 
 
@@ -291,9 +292,7 @@ def _cnn() -> Any:
             keras.layers.Dense(10),
         ]
     )
-    model.compile(
-        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 

@@ -11,6 +11,7 @@ channel at a time, and brightness goes through PIL's ``ImageEnhance``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,20 @@ def _check_axes(x: Any, row_axis: int, col_axis: int, channel_axis: int) -> None
         )
 
 
+_SWAP = [1, 0, 2]
+
+
+@functools.lru_cache(maxsize=64)
+def _centering(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (read-only) matrices moving the origin to the image center and back."""
+    o_x, o_y = float(h) / 2 - 0.5, float(w) / 2 - 0.5
+    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    offset.flags.writeable = False
+    reset.flags.writeable = False
+    return offset, reset
+
+
 def apply_affine_transform(
     x: np.ndarray,
     theta: float = 0,
@@ -133,9 +148,8 @@ def apply_affine_transform(
     parts = []
     if theta != 0:
         t = np.deg2rad(theta)
-        parts.append(
-            np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
-        )
+        cos, sin = np.cos(t), np.sin(t)
+        parts.append(np.array([[cos, -sin, 0], [sin, cos, 0], [0, 0, 1]]))
     if tx != 0 or ty != 0:
         parts.append(np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=float))
     if shear != 0:
@@ -150,29 +164,27 @@ def apply_affine_transform(
     import scipy.ndimage
 
     h, w = x.shape[row_axis], x.shape[col_axis]
-    o_x, o_y = float(h) / 2 - 0.5, float(w) / 2 - 0.5
-    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
-    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    offset, reset = _centering(h, w)
     matrix = offset @ matrix @ reset
     if col_axis > row_axis:  # the matrix is in (x=column, y=row) coordinates
-        matrix[:, [0, 1]] = matrix[:, [1, 0]]
-        matrix[[0, 1]] = matrix[[1, 0]]
-    channels_first = np.rollaxis(np.asarray(x), channel_axis, 0)
-    out = np.stack(
-        [
-            scipy.ndimage.affine_transform(
-                channel,
-                matrix[:2, :2],
-                matrix[:2, 2],
-                order=order,
-                mode=fill_mode,
-                cval=cval,
-            )
-            for channel in channels_first
-        ],
-        axis=0,
-    )
-    return np.rollaxis(out, 0, channel_axis + 1)
+        matrix = matrix[_SWAP][:, _SWAP]
+    # One SciPy call per channel, written straight into the result (no
+    # per-image stack/roll copies): the cost that matters for small images.
+    x = np.asarray(x)
+    out = np.empty_like(x)
+    linear, shift = matrix[:2, :2], matrix[:2, 2]
+    for c in range(x.shape[channel_axis]):
+        index = (slice(None),) * channel_axis + (c,)
+        scipy.ndimage.affine_transform(
+            x[index],
+            linear,
+            shift,
+            output=out[index],
+            order=order,
+            mode=fill_mode,
+            cval=cval,
+        )
+    return out
 
 
 def apply_channel_shift(
