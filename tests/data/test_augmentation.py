@@ -187,3 +187,74 @@ def test_affine_transform_bit_identical_to_keras_2(fill_mode, channels_first):
                               mode=fill_mode, cval=0.25, order=1)  # fmt: skip
         assert got.dtype == want.dtype and np.array_equal(got, want)
         assert got is not x
+
+
+def _random_params(rng, n):
+    def pick(*choices):
+        return float(rng.choice(choices))
+
+    return [
+        (pick(0, rng.uniform(-45, 45), 90), pick(0, rng.uniform(-5, 5)),
+         pick(0, rng.uniform(-5, 5), 40.0), pick(0, rng.uniform(-20, 20)),
+         pick(1, rng.uniform(0.7, 1.3)), pick(1, rng.uniform(0.7, 1.3)))
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(13, 17, 1), (9, 8, 3), (1, 6, 1)])
+def test_batched_affine_bit_identical_to_per_image_scipy(fill_mode, dtype, shape):
+    # The whole-batch warp the iterators use must give SciPy's values bit
+    # for bit: rotations, shifts past the border, one-pixel axes, cval.
+    rng = np.random.default_rng(7)
+    x = (rng.random((24, *shape)) * 255).astype(dtype)
+    params = _random_params(rng, len(x))
+    h, w = shape[:2]
+    matrices = [aug.affine_matrix(*p, h, w, True) for p in params]
+    got = aug.apply_affine_transforms(x, matrices, fill_mode, cval=3.5)
+    want = np.stack([
+        aug.apply_affine_transform(img, *p, row_axis=0, col_axis=1, channel_axis=2,
+                                   fill_mode=fill_mode, cval=3.5, order=1)
+        for img, p in zip(x, params)
+    ])  # fmt: skip
+    assert got.dtype == x.dtype and np.array_equal(got, want)
+    assert aug.batch_affine_matches_scipy()  # the iterators take this path
+
+
+AUGMENTATIONS = [
+    dict(width_shift_range=0.1, height_shift_range=0.1, rotation_range=10),
+    dict(rotation_range=40, shear_range=10, zoom_range=0.2, horizontal_flip=True,
+         vertical_flip=True, fill_mode="constant", cval=3.0),
+    dict(width_shift_range=3, channel_shift_range=20, brightness_range=(0.5, 1.5)),
+    dict(rotation_range=20, fill_mode="reflect"),
+    dict(rotation_range=20, interpolation_order=0),
+    dict(width_shift_range=[1, 2], height_shift_range=2, **CL),
+    dict(rotation_range=20, data_format="channels_first"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("options", AUGMENTATIONS)
+@pytest.mark.parametrize("fast", [True, False])
+def test_transform_batch_equals_image_by_image(options, fast, monkeypatch):
+    # _transform_batch (what the iterators call) = apply_transform image by
+    # image with the same rng, on the batched path and on the fallback.
+    if not fast:
+        monkeypatch.setattr(
+            "tunekit.data._generator.batch_affine_matches_scipy", lambda: False
+        )
+    gen = ImageDataGenerator(**options)
+    channels_first = options.get("data_format") == "channels_first"
+    rng = np.random.default_rng(11)
+    for channels in (1, 3):
+        shape = (channels, 12, 15) if channels_first else (12, 15, channels)
+        x = (rng.random((9, *shape)) * 255).astype("float32")
+        want, draws = x.copy(), np.random.default_rng(5)
+        for i in range(len(want)):
+            want[i] = gen.apply_transform(
+                want[i], gen.get_random_transform(want[i].shape, draws)
+            )
+        got = x.copy()
+        gen._transform_batch(got, np.random.default_rng(5))
+        assert np.array_equal(got, want)
+        assert not np.array_equal(got, x)
