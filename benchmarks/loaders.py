@@ -29,11 +29,27 @@ folder; for cached runs also decoding and writing, or reading, the cache),
 * ``tf_bare_array``: ``tf.data.Dataset.from_tensor_slices((x, y)).batch(128)``
   over an in-memory array, the ceiling of eager tf.data iteration here.
 
+``--only train`` measures training instead: ``train.<setting>.<loader>``
+is ``model.fit`` images/s (a small CNN, epochs 2.. of ``--train-epochs``;
+the first, with tracing and warm-up, is left out) from ``flow``
+(``tunekit.ImageDataGenerator(...).flow_from_directory``, a
+``keras.utils.PyDataset``) and ``tf_data`` (``tunekit.image_dataset_from_directory``)
+in every setting: batch 32 and 128 (``--train-batch``: one), decode cache on
+(warm) or off, shuffled or not, augmented or not (``width_shift_range=0.1,
+height_shift_range=0.1, rotation_range=10`` for ``flow``; for ``tf_data`` the
+same kinds of transforms as Keras layers mapped over the batches,
+``RandomTranslation(0.1, 0.1)`` and ``RandomRotation(10 / 360)``, nearest
+fill: the same work, not the same pixels). ``ratios`` gives flow / tf_data
+per setting. Runs on the backend of ``KERAS_BACKEND`` (``tf_data`` needs
+TensorFlow installed, also on JAX). Both loaders of a setting run back to
+back, in alternating order.
+
 Usage::
 
     python benchmarks/loaders.py --per-class 1000 --repeats 3
     python benchmarks/loaders.py            # the whole 60,000-image train set
     python benchmarks/loaders.py --only cache   # just the decode-cache figures
+    KERAS_BACKEND=jax python benchmarks/loaders.py --only train --per-class 300
 
 The MNIST archive (``../shared/datasets/mnist_png.tar.gz``) is extracted
 outside the repository (``--extract-to``, default ``/tmp/mnist_png``).
@@ -387,7 +403,15 @@ def _train_figures(
             model = _cnn()
             timer = Timer()
             timer.times = []
-            model.fit(loader, epochs=epochs, verbose=0, callbacks=[timer])
+            # fit's own shuffle reorders a PyDataset's batches; off with the
+            # setting, so both loaders feed the same sequence without shuffle.
+            model.fit(
+                loader,
+                epochs=epochs,
+                verbose=0,
+                callbacks=[timer],
+                shuffle=setting["shuffle"],
+            )
             rate = n * (epochs - 1) / sum(timer.times[1:])
             record(f"train.{_setting_name(setting)}.{kind}", rate)
 

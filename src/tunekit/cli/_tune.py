@@ -382,6 +382,10 @@ def _resolve_auto(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    # flow_from_directory on every backend: in this setting (decode cache on,
+    # shuffled, no augmentation) it trains at least as fast as the tf.data
+    # loader on TensorFlow and on JAX (`benchmarks/loaders.py --only train`,
+    # docs/benchmarks.md), and needs no TensorFlow.
     from tunekit._errors import ImageDirectoryError
     from tunekit.data._generator import flow_from_directory
 

@@ -163,41 +163,46 @@ def apply_affine_transforms(
     moved = [i for i, m in enumerate(matrices) if m is not None]
     if not moved:
         return out
-    n, h, w = len(moved), x.shape[1], x.shape[2]
-    m = np.stack([matrices[i] for i in moved])  # (n, 3, 3) or (n, 2, 3)
+    n, h, w, channels = len(moved), x.shape[1], x.shape[2], x.shape[3]
+    m = np.stack([matrices[i] for i in moved])  # (n, 3, 3)
     rows = np.arange(h, dtype=np.float64)[None, :, None]
     cols = np.arange(w, dtype=np.float64)[None, None, :]
-
-    def coordinate(axis: int) -> np.ndarray:
-        # SciPy's order: (row * m0 + shift) + col * m1
-        base = rows * m[:, axis, 0, None, None] + m[:, axis, 2, None, None]
-        return base + cols * m[:, axis, 1, None, None]
-
     outside = np.zeros((n, h, w), dtype=bool)
-    weights = []
+    axes = []
     for axis, size in ((0, h), (1, w)):
-        cc = coordinate(axis)
+        # SciPy's order: (row * m0 + shift) + col * m1
+        cc = rows * m[:, axis, 0, None, None] + m[:, axis, 2, None, None]
+        cc = cc + cols * m[:, axis, 1, None, None]
         if fill_mode == "constant":  # any coordinate outside gives cval
             outside |= (cc < 0) | (cc > size - 1)
-            cc = np.where(outside, 0.0, cc)
+            cc[outside] = 0.0
         start = np.floor(cc)
         w0 = 1.0 - (cc - start)
         # "nearest": the neighbours' indices are clamped, not the coordinate
         first = np.clip(start, 0, size - 1).astype(np.intp)
         second = np.clip(start + 1, 0, size - 1).astype(np.intp)
         if fill_mode == "constant" and size > 1:  # SciPy mirrors past the edge
-            second = np.where(start + 1 >= size, size - 2, second)
-        weights.append((first, second, w0, 1.0 - w0))
-    (r0, r1, wr0, wr1), (c0, c1, wc0, wc1) = weights
-    src = x[moved].astype(np.float64, copy=False)
-    batch = np.arange(n)[:, None, None]
-    total = (src[batch, r0, c0] * wr0[..., None]) * wc0[..., None]
-    total = total + (src[batch, r0, c1] * wr0[..., None]) * wc1[..., None]
-    total = total + (src[batch, r1, c0] * wr1[..., None]) * wc0[..., None]
-    total = total + (src[batch, r1, c1] * wr1[..., None]) * wc1[..., None]
+            second[start + 1 >= size] = size - 2
+        shape = (-1, 1) if channels > 1 else (-1,)
+        axes.append((first, second, w0.reshape(shape), (1.0 - w0).reshape(shape)))
+    (r0, r1, wr0, wr1), (c0, c1, wc0, wc1) = axes
+    # Flat row indices into (n * h * w, channels): one take per neighbour.
+    base = np.arange(n, dtype=np.intp)[:, None, None] * (h * w)
+    r0, r1 = base + r0 * w, base + r1 * w
+    src = x[moved].reshape(n * h * w, channels).astype(np.float64)
+    if channels == 1:  # 1-D takes are much cheaper than row takes
+        src = src.ravel()
+
+    def pixels(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.take(src, (r + c).ravel(), axis=0)
+
+    total = (pixels(r0, c0) * wr0) * wc0
+    total += (pixels(r0, c1) * wr0) * wc1
+    total += (pixels(r1, c0) * wr1) * wc0
+    total += (pixels(r1, c1) * wr1) * wc1
     if fill_mode == "constant":
-        total[outside] = cval
-    out[moved] = total.astype(x.dtype, copy=False)
+        total[outside.ravel()] = cval
+    out[moved] = total.reshape(n, h, w, channels).astype(x.dtype, copy=False)
     return out
 
 
