@@ -353,14 +353,17 @@ def _train_loader(
     )
 
 
-def _train_settings(only_batch: int | None) -> list[dict[str, Any]]:
-    return [
+def _train_settings(
+    only_batch: int | None, matching: str | None = None
+) -> list[dict[str, Any]]:
+    settings = [
         dict(cache=cache, shuffle=shuffle, augment=augment, batch_size=batch)
         for batch in ((only_batch,) if only_batch else (32, 128))
         for cache in (True, False)
         for shuffle in (True, False)
         for augment in (False, True)
     ]
+    return [s for s in settings if matching is None or matching in _setting_name(s)]
 
 
 def _setting_name(s: dict[str, Any]) -> str:
@@ -424,6 +427,7 @@ def run(
     only: str | None = None,
     train_batch: int | None = None,
     train_epochs: int = 3,
+    train_matching: str | None = None,
 ) -> dict[str, Any]:
     results: dict[str, list[float]] = {}
 
@@ -436,7 +440,7 @@ def run(
         for f in sorted(files)
     ]
     if only == "train":
-        settings = _train_settings(train_batch)
+        settings = _train_settings(train_batch, train_matching)
         for rep in range(repeats):
             _train_figures(rep, data, cache_root, record, settings, train_epochs)
         return results
@@ -529,6 +533,12 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="--only train: epochs per fit; the first (warm-up) is not timed",
     )
+    parser.add_argument(
+        "--train-settings",
+        default=None,
+        help="--only train: just the settings whose name contains this, "
+        "e.g. batch128_nocache_shuffle_plain",
+    )
     args = parser.parse_args(argv)
 
     warnings.filterwarnings("ignore")
@@ -548,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.only,
                 args.train_batch,
                 args.train_epochs,
+                args.train_settings,
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

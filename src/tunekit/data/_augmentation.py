@@ -81,6 +81,7 @@ def _check_axes(x: Any, row_axis: int, col_axis: int, channel_axis: int) -> None
 
 _SWAP = [1, 0, 2]
 _BATCH_MODES = ("nearest", "constant")
+_CHUNK_PIXELS = 12_000  # pixels per vectorised step of apply_affine_transforms
 
 
 @functools.lru_cache(maxsize=64)
@@ -134,6 +135,38 @@ def affine_matrix(
     return matrix
 
 
+def affine_matrices(
+    params: np.ndarray, h: int, w: int, swap: bool
+) -> list[np.ndarray | None]:
+    """:func:`affine_matrix` of many images at once, the same bits.
+
+    ``params`` is ``(n, 6)``: theta, tx, ty, shear, zx, zy per image. The
+    parts an image does not use are identity matrices here (products with
+    them are exact), and every product goes through the same ``matmul`` as
+    the one-image function. ``None`` for the images that do not move.
+    """
+    n = len(params)
+    theta, tx, ty, shear, zx, zy = (np.ascontiguousarray(c) for c in params.T)
+    used = (theta != 0) | (tx != 0) | (ty != 0) | (shear != 0) | (zx != 1) | (zy != 1)
+    eye = np.zeros((n, 3, 3))
+    eye[:, [0, 1, 2], [0, 1, 2]] = 1.0
+    rot, move, cut, zoom = eye.copy(), eye.copy(), eye.copy(), eye.copy()
+    t = np.deg2rad(theta)
+    cos, sin = np.cos(t), np.sin(t)
+    rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1] = cos, -sin, sin, cos
+    move[:, 0, 2], move[:, 1, 2] = tx, ty
+    s = np.deg2rad(shear)
+    cut[:, 0, 1], cut[:, 1, 1] = -np.sin(s), np.cos(s)
+    zoom[:, 0, 0], zoom[:, 1, 1] = zx, zy
+    matrix = np.matmul(np.matmul(np.matmul(rot, move), cut), zoom)
+    offset, reset = _centering(h, w)
+    matrix = np.matmul(np.matmul(np.repeat(offset[None], n, 0), matrix),
+                       np.repeat(reset[None], n, 0))  # fmt: skip
+    if swap:
+        matrix = matrix[:, _SWAP][:, :, _SWAP]
+    return [matrix[i] if used[i] else None for i in range(n)]
+
+
 def batch_affine_supported(order: int, fill_mode: str) -> bool:
     """Whether :func:`apply_affine_transforms` reproduces SciPy for these."""
     return order == 1 and fill_mode in _BATCH_MODES
@@ -161,10 +194,22 @@ def apply_affine_transforms(
     """
     out = np.array(x, copy=True)
     moved = [i for i, m in enumerate(matrices) if m is not None]
-    if not moved:
-        return out
-    n, h, w, channels = len(moved), x.shape[1], x.shape[2], x.shape[3]
-    m = np.stack([matrices[i] for i in moved])  # (n, 3, 3)
+    # A few images at a time: the float64 temporaries stay in the CPU cache
+    # (three times faster than the whole batch at once on 28x28 images).
+    step = max(1, _CHUNK_PIXELS // (x.shape[1] * x.shape[2]))
+    for begin in range(0, len(moved), step):
+        chunk = moved[begin : begin + step]
+        warped = _warp(x[chunk], [matrices[i] for i in chunk], fill_mode, cval)
+        out[chunk] = warped.astype(x.dtype, copy=False)
+    return out
+
+
+def _warp(
+    x: np.ndarray, matrices: list[np.ndarray], fill_mode: str, cval: float
+) -> np.ndarray:
+    """:func:`apply_affine_transforms` of images that all move, in float64."""
+    n, h, w, channels = x.shape
+    m = np.stack(matrices)  # (n, 3, 3)
     rows = np.arange(h, dtype=np.float64)[None, :, None]
     cols = np.arange(w, dtype=np.float64)[None, None, :]
     outside = np.zeros((n, h, w), dtype=bool)
@@ -189,7 +234,7 @@ def apply_affine_transforms(
     # Flat row indices into (n * h * w, channels): one take per neighbour.
     base = np.arange(n, dtype=np.intp)[:, None, None] * (h * w)
     r0, r1 = base + r0 * w, base + r1 * w
-    src = x[moved].reshape(n * h * w, channels).astype(np.float64)
+    src = x.reshape(n * h * w, channels).astype(np.float64)
     if channels == 1:  # 1-D takes are much cheaper than row takes
         src = src.ravel()
 
@@ -202,8 +247,7 @@ def apply_affine_transforms(
     total += (pixels(r1, c1) * wr1) * wc1
     if fill_mode == "constant":
         total[outside.ravel()] = cval
-    out[moved] = total.reshape(n, h, w, channels).astype(x.dtype, copy=False)
-    return out
+    return total.reshape(n, h, w, channels)
 
 
 @functools.lru_cache(maxsize=1)

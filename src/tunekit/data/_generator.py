@@ -36,7 +36,7 @@ from tunekit._warnings import warn
 from tunekit.data._array_iterator import NumpyArrayIterator
 from tunekit.data._augmentation import (
     _rng,
-    affine_matrix,
+    affine_matrices,
     apply_affine_transform,
     apply_affine_transforms,
     apply_brightness_shift,
@@ -597,13 +597,9 @@ class ImageDataGenerator:
             return
         row, col = self.row_axis - 1, self.col_axis - 1
         h, w = x.shape[1 + row], x.shape[1 + col]
-        matrices = [
-            affine_matrix(
-                p.get("theta", 0), p.get("tx", 0), p.get("ty", 0),
-                p.get("shear", 0), p.get("zx", 1), p.get("zy", 1), h, w, col > row,
-            )
-            for p in params
-        ]  # fmt: skip
+        keys = (("theta", 0), ("tx", 0), ("ty", 0), ("shear", 0), ("zx", 1), ("zy", 1))
+        table = np.array([[p.get(k, d) for k, d in keys] for p in params], float)
+        matrices = affine_matrices(table, h, w, col > row)
         channels_first = self.channel_axis == 1
         view = x.transpose(0, 2, 3, 1) if channels_first else x
         warped = apply_affine_transforms(view, matrices, self.fill_mode, self.cval)
