@@ -263,7 +263,7 @@ def test_transform_batch_equals_image_by_image(options, fast, monkeypatch):
 def test_affine_matrices_equal_affine_matrix_image_by_image():
     # The batch's matrices (identity for unused parts) = the one-image ones.
     rng = np.random.default_rng(2)
-    params = np.array(_random_params(rng, 200) + [(0, 0, 0, 0, 1, 1)])
+    params = np.array([*_random_params(rng, 200), (0, 0, 0, 0, 1, 1)])
     got = aug.affine_matrices(params, 28, 31, True)
     for p, matrix in zip(params, got):
         want = aug.affine_matrix(*p, 28, 31, True)
