@@ -29,11 +29,27 @@ folder; for cached runs also decoding and writing, or reading, the cache),
 * ``tf_bare_array``: ``tf.data.Dataset.from_tensor_slices((x, y)).batch(128)``
   over an in-memory array, the ceiling of eager tf.data iteration here.
 
+``--only train`` measures training instead: ``train.<setting>.<loader>``
+is ``model.fit`` images/s (a small CNN, epochs 2.. of ``--train-epochs``;
+the first, with tracing and warm-up, is left out) from ``flow``
+(``tunekit.ImageDataGenerator(...).flow_from_directory``, a
+``keras.utils.PyDataset``) and ``tf_data`` (``tunekit.image_dataset_from_directory``)
+in every setting: batch 32 and 128 (``--train-batch``: one), decode cache on
+(warm) or off, shuffled or not, augmented or not (``width_shift_range=0.1,
+height_shift_range=0.1, rotation_range=10`` for ``flow``; for ``tf_data`` the
+same kinds of transforms as Keras layers mapped over the batches,
+``RandomTranslation(0.1, 0.1)`` and ``RandomRotation(10 / 360)``, nearest
+fill: the same work, not the same pixels). ``ratios`` gives flow / tf_data
+per setting. Runs on the backend of ``KERAS_BACKEND`` (``tf_data`` needs
+TensorFlow installed, also on JAX). Both loaders of a setting run back to
+back, in alternating order.
+
 Usage::
 
     python benchmarks/loaders.py --per-class 1000 --repeats 3
     python benchmarks/loaders.py            # the whole 60,000-image train set
     python benchmarks/loaders.py --only cache   # just the decode-cache figures
+    KERAS_BACKEND=jax python benchmarks/loaders.py --only train --per-class 300
 
 The MNIST archive (``../shared/datasets/mnist_png.tar.gz``) is extracted
 outside the repository (``--extract-to``, default ``/tmp/mnist_png``).
@@ -275,8 +291,143 @@ def _cache_figures(
         record(f"checksum_{name}.MB_per_s", size_mb / (time.perf_counter() - start))
 
 
+AUGMENT = dict(width_shift_range=0.1, height_shift_range=0.1, rotation_range=10)
+
+
+def _cnn() -> Any:
+    """A small CNN (about 14k parameters): the loader's cost shows in fit."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((*SIZE, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _train_loader(
+    kind: str, data: str, setting: dict[str, Any], seed: int, cache_dir: str
+) -> Any:
+    """``flow`` (tunekit.flow_from_directory) or ``tf_data``, one setting."""
+    import tunekit
+
+    cache: Any = cache_dir if setting["cache"] else False
+    common = dict(batch_size=setting["batch_size"], shuffle=setting["shuffle"])
+    if kind == "flow":
+        gen = tunekit.ImageDataGenerator(
+            rescale=1 / 255, **(AUGMENT if setting["augment"] else {})
+        )
+        return gen.flow_from_directory(
+            data, target_size=SIZE, color_mode="grayscale", class_mode="sparse",
+            seed=seed, cache=cache, verbose=False, **common,
+        )  # fmt: skip
+    ds = tunekit.image_dataset_from_directory(
+        data, image_size=SIZE, color_mode="grayscale", rescale=1 / 255,
+        interpolation="nearest", seed=seed, verbose=False, cache=cache, **common,
+    )  # fmt: skip
+    if not setting["augment"]:
+        return ds
+    import keras
+    import tensorflow as tf
+
+    # The same family of transforms as AUGMENT, as Keras layers in the pipeline.
+    layers = [
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
+        keras.layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed),
+    ]
+
+    def augment(x: Any, y: Any) -> Any:
+        for layer in layers:
+            x = layer(x, training=True)
+        return x, y
+
+    return ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def _train_settings(
+    only_batch: int | None, matching: str | None = None
+) -> list[dict[str, Any]]:
+    settings = [
+        dict(cache=cache, shuffle=shuffle, augment=augment, batch_size=batch)
+        for batch in ((only_batch,) if only_batch else (32, 128))
+        for cache in (True, False)
+        for shuffle in (True, False)
+        for augment in (False, True)
+    ]
+    return [s for s in settings if matching is None or matching in _setting_name(s)]
+
+
+def _setting_name(s: dict[str, Any]) -> str:
+    return (
+        f"batch{s['batch_size']}_{'cache' if s['cache'] else 'nocache'}"
+        f"_{'shuffle' if s['shuffle'] else 'noshuffle'}"
+        f"_{'augment' if s['augment'] else 'plain'}"
+    )
+
+
+def _train_figures(
+    rep: int,
+    data: str,
+    cache_root: str,
+    record: Callable[[str, float], None],
+    settings: list[dict[str, Any]],
+    epochs: int = 3,
+) -> None:
+    """``model.fit`` images/s of epochs 2.. from each loader, each setting.
+
+    Both loaders see the same setting back to back, in alternating order
+    from one setting to the next, so drifting load hits both alike. The
+    first epoch (tracing, cache warm-up, thread pools) is left out.
+    """
+    import keras
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.times.append(time.perf_counter() - self.start)
+
+    for i, setting in enumerate(settings):
+        kinds = ("flow", "tf_data") if (i + rep) % 2 == 0 else ("tf_data", "flow")
+        for kind in kinds:
+            cache_dir = os.path.join(cache_root, f"train_{kind}")
+            loader = _train_loader(kind, data, setting, rep, cache_dir)
+            n = len(loader.filenames) if kind == "flow" else len(loader.file_paths)
+            model = _cnn()
+            timer = Timer()
+            timer.times = []
+            # fit's own shuffle reorders a PyDataset's batches; off with the
+            # setting, so both loaders feed the same sequence without shuffle.
+            model.fit(
+                loader,
+                epochs=epochs,
+                verbose=0,
+                callbacks=[timer],
+                shuffle=setting["shuffle"],
+            )
+            rate = n * (epochs - 1) / sum(timer.times[1:])
+            record(f"train.{_setting_name(setting)}.{kind}", rate)
+
+
 def run(
-    data: str, repeats: int, batch_size: int, cache_root: str, only: str | None = None
+    data: str,
+    repeats: int,
+    batch_size: int,
+    cache_root: str,
+    only: str | None = None,
+    train_batch: int | None = None,
+    train_epochs: int = 3,
+    train_matching: str | None = None,
 ) -> dict[str, Any]:
     results: dict[str, list[float]] = {}
 
@@ -288,12 +439,26 @@ def run(
         for root, _, files in sorted(os.walk(data))
         for f in sorted(files)
     ]
+    if only == "train":
+        settings = _train_settings(train_batch, train_matching)
+        for rep in range(repeats):
+            _train_figures(rep, data, cache_root, record, settings, train_epochs)
+        return results
     for rep in range(repeats):
         _repeat(rep, data, paths, batch_size, cache_root, record, only)
     return results
 
 
 def _ratios(m: dict[str, float]) -> dict[str, float]:
+    if any(k.startswith("train.") for k in m):
+        settings = sorted({k.split(".")[1] for k in m if k.startswith("train.")})
+        return {
+            f"{s}.flow_vs_tf_data": round(
+                m[f"train.{s}.flow"] / m[f"train.{s}.tf_data"], 2
+            )
+            for s in settings
+        }
+
     def ratio(a: str, b: str) -> float:
         return round(m[a] / m[b], 2)
 
@@ -351,7 +516,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
-        "--only", choices=["cache"], default=None, help="measure only the cache"
+        "--only",
+        choices=["cache", "train"],
+        default=None,
+        help="measure only the cache, or only training throughput (model.fit)",
+    )
+    parser.add_argument(
+        "--train-batch",
+        type=int,
+        default=None,
+        help="--only train: just this batch size (default: 32 and 128)",
+    )
+    parser.add_argument(
+        "--train-epochs",
+        type=int,
+        default=3,
+        help="--only train: epochs per fit; the first (warm-up) is not timed",
+    )
+    parser.add_argument(
+        "--train-settings",
+        default=None,
+        help="--only train: just the settings whose name contains this, "
+        "e.g. batch128_nocache_shuffle_plain",
     )
     args = parser.parse_args(argv)
 
@@ -370,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.batch_size,
                 os.path.join(workdir, "c"),
                 args.only,
+                args.train_batch,
+                args.train_epochs,
+                args.train_settings,
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -396,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                 "python": sys.version.split()[0],
                 "keras": keras.__version__,
+                "backend": keras.backend.backend(),
                 "load_average": [round(x, 2) for x in os.getloadavg()],
             },
             indent=2,

@@ -138,3 +138,135 @@ def test_generator_option_implications_warn():
         gen = ImageDataGenerator(samplewise_std_normalization=True)
     assert gen.samplewise_center
     assert "rotation_range=10" in repr(ImageDataGenerator(rotation_range=10))
+
+
+def _keras2_affine(x, theta, tx, ty, shear, zx, zy, row, col, channel, **kw):
+    """Keras 2's apply_affine_transform, verbatim in structure (the reference)."""
+    import scipy.ndimage
+
+    t, s = np.deg2rad(theta), np.deg2rad(shear)
+    cos, sin = np.cos(t), np.sin(t)
+    matrix = np.array([[cos, -sin, 0], [sin, cos, 0], [0, 0, 1]])
+    matrix = matrix @ np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=float)
+    matrix = matrix @ np.array([[1, -np.sin(s), 0], [0, np.cos(s), 0], [0, 0, 1]])
+    matrix = matrix @ np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]], dtype=float)
+    o_x, o_y = float(x.shape[row]) / 2 - 0.5, float(x.shape[col]) / 2 - 0.5
+    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    matrix = offset @ matrix @ reset
+    if col > row:
+        matrix[:, [0, 1]] = matrix[:, [1, 0]]
+        matrix[[0, 1]] = matrix[[1, 0]]
+    out = np.stack(
+        [
+            scipy.ndimage.affine_transform(c, matrix[:2, :2], matrix[:2, 2], **kw)
+            for c in np.rollaxis(x, channel, 0)
+        ]
+    )
+    return np.rollaxis(out, 0, channel + 1)
+
+
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant", "reflect", "wrap"])
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_affine_transform_bit_identical_to_keras_2(fill_mode, channels_first):
+    # The per-image fast path (cached centering, output written in place)
+    # must give exactly Keras 2's values, every channel, both layouts.
+    rng = np.random.default_rng(3)
+    axes = (1, 2, 0) if channels_first else (0, 1, 2)
+    for _ in range(20):
+        shape = (3, 11, 14) if channels_first else (11, 14, 3)
+        x = rng.random(shape).astype("float32")
+        p = dict(theta=rng.uniform(-30, 30), tx=rng.uniform(-3, 3),
+                 ty=rng.uniform(-3, 3), shear=rng.uniform(-15, 15),
+                 zx=rng.uniform(0.8, 1.2), zy=rng.uniform(0.8, 1.2))  # fmt: skip
+        got = aug.apply_affine_transform(
+            x, **p, row_axis=axes[0], col_axis=axes[1], channel_axis=axes[2],
+            fill_mode=fill_mode, cval=0.25,
+        )  # fmt: skip
+        want = _keras2_affine(x, **p, row=axes[0], col=axes[1], channel=axes[2],
+                              mode=fill_mode, cval=0.25, order=1)  # fmt: skip
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert got is not x
+
+
+def _random_params(rng, n):
+    def pick(*choices):
+        return float(rng.choice(choices))
+
+    return [
+        (pick(0, rng.uniform(-45, 45), 90), pick(0, rng.uniform(-5, 5)),
+         pick(0, rng.uniform(-5, 5), 40.0), pick(0, rng.uniform(-20, 20)),
+         pick(1, rng.uniform(0.7, 1.3)), pick(1, rng.uniform(0.7, 1.3)))
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(13, 17, 1), (9, 8, 3), (1, 6, 1)])
+def test_batched_affine_bit_identical_to_per_image_scipy(fill_mode, dtype, shape):
+    # The whole-batch warp the iterators use must give SciPy's values bit
+    # for bit: rotations, shifts past the border, one-pixel axes, cval.
+    rng = np.random.default_rng(7)
+    x = (rng.random((24, *shape)) * 255).astype(dtype)
+    params = _random_params(rng, len(x))
+    h, w = shape[:2]
+    matrices = [aug.affine_matrix(*p, h, w, True) for p in params]
+    got = aug.apply_affine_transforms(x, matrices, fill_mode, cval=3.5)
+    want = np.stack([
+        aug.apply_affine_transform(img, *p, row_axis=0, col_axis=1, channel_axis=2,
+                                   fill_mode=fill_mode, cval=3.5, order=1)
+        for img, p in zip(x, params)
+    ])  # fmt: skip
+    assert got.dtype == x.dtype and np.array_equal(got, want)
+    assert aug.batch_affine_matches_scipy()  # the iterators take this path
+
+
+AUGMENTATIONS = [
+    dict(width_shift_range=0.1, height_shift_range=0.1, rotation_range=10),
+    dict(rotation_range=40, shear_range=10, zoom_range=0.2, horizontal_flip=True,
+         vertical_flip=True, fill_mode="constant", cval=3.0),
+    dict(width_shift_range=3, channel_shift_range=20, brightness_range=(0.5, 1.5)),
+    dict(rotation_range=20, fill_mode="reflect"),
+    dict(rotation_range=20, interpolation_order=0),
+    dict(width_shift_range=[1, 2], height_shift_range=2, **CL),
+    dict(rotation_range=20, data_format="channels_first"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("options", AUGMENTATIONS)
+@pytest.mark.parametrize("fast", [True, False])
+def test_transform_batch_equals_image_by_image(options, fast, monkeypatch):
+    # _transform_batch (what the iterators call) = apply_transform image by
+    # image with the same rng, on the batched path and on the fallback.
+    if not fast:
+        monkeypatch.setattr(
+            "tunekit.data._generator.batch_affine_matches_scipy", lambda: False
+        )
+    gen = ImageDataGenerator(**options)
+    channels_first = options.get("data_format") == "channels_first"
+    rng = np.random.default_rng(11)
+    for channels in (1, 3):
+        shape = (channels, 12, 15) if channels_first else (12, 15, channels)
+        x = (rng.random((9, *shape)) * 255).astype("float32")
+        want, draws = x.copy(), np.random.default_rng(5)
+        for i in range(len(want)):
+            want[i] = gen.apply_transform(
+                want[i], gen.get_random_transform(want[i].shape, draws)
+            )
+        got = x.copy()
+        gen._transform_batch(got, np.random.default_rng(5))
+        assert np.array_equal(got, want)
+        assert not np.array_equal(got, x)
+
+
+def test_affine_matrices_equal_affine_matrix_image_by_image():
+    # The batch's matrices (identity for unused parts) = the one-image ones.
+    rng = np.random.default_rng(2)
+    params = np.array([*_random_params(rng, 200), (0, 0, 0, 0, 1, 1)])
+    got = aug.affine_matrices(params, 28, 31, True)
+    for p, matrix in zip(params, got):
+        want = aug.affine_matrix(*p, 28, 31, True)
+        assert (want is None) == (matrix is None)
+        assert want is None or np.array_equal(matrix, want)
+    assert got[-1] is None

@@ -376,6 +376,11 @@ def _resolve_auto(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _loaders(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    # flow_from_directory on every backend. In this setting (decode cache on,
+    # shuffled, no augmentation) it trains 1.2-2.4x as fast as the tf.data
+    # loader on JAX and level with it on TensorFlow within the noise of a
+    # loaded machine (0.70-1.10x over five runs; `benchmarks/loaders.py
+    # --only train`, docs/benchmarks.md), and it needs no TensorFlow.
     from tunekit._errors import ImageDirectoryError
     from tunekit.data._generator import flow_from_directory
 

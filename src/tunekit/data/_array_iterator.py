@@ -245,10 +245,7 @@ class NumpyArrayIterator(Iterator):
         if gen is not None:
             if gen.augments:
                 rng = self._batch_rng(index_array)
-                for i in range(len(batch_x)):
-                    batch_x[i] = gen.apply_transform(
-                        batch_x[i], gen.get_random_transform(batch_x[i].shape, rng)
-                    )
+                gen._transform_batch(batch_x, rng)
             batch_x = gen._standardize(batch_x).astype(self.dtype, copy=False)
         if self.save_to_dir:
             save_batch(self, batch_x, index_array)

@@ -267,10 +267,7 @@ class FilesIterator(Iterator):
             x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         if gen is not None:
             if rng is not None:
-                for i in range(len(x)):
-                    x[i] = gen.apply_transform(
-                        x[i], gen.get_random_transform(x[i].shape, rng)
-                    )
+                gen._transform_batch(x, rng)
             x = gen._standardize(x).astype(self.dtype, copy=False)
         if self.save_to_dir:
             save_batch(self, x, index_array)

@@ -41,9 +41,13 @@ from tunekit._warnings import warn
 from tunekit.data._array_iterator import NumpyArrayIterator
 from tunekit.data._augmentation import (
     _rng,
+    affine_matrices,
     apply_affine_transform,
+    apply_affine_transforms,
     apply_brightness_shift,
     apply_channel_shift,
+    batch_affine_matches_scipy,
+    batch_affine_supported,
     flip_axis,
 )
 from tunekit.data._checks import (
@@ -567,7 +571,8 @@ class ImageDataGenerator:
     @staticmethod
     def _shift(rng: Any, amount: Any, size: int) -> float:
         """Keras 2's shift draw: uniform for floats, a choice for ints/lists."""
-        if np.ndim(amount) == 0:
+        scalar = np.ndim(amount) == 0
+        if scalar:
             if not amount:
                 return 0.0
             if isinstance(amount, (int, np.integer)):
@@ -578,7 +583,7 @@ class ImageDataGenerator:
             if not len(amount):
                 return 0.0
             value = float(rng.choice(np.asarray(amount))) * float(rng.choice([-1, 1]))
-        if np.max(amount) < 1:
+        if (amount if scalar else np.max(amount)) < 1:
             value *= size
         return value
 
@@ -653,6 +658,11 @@ class ImageDataGenerator:
             cval=self.cval,
             order=self.interpolation_order,
         )
+        return self._finish_transform(x, params)
+
+    def _finish_transform(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """The steps of :meth:`apply_transform` after the affine warp."""
+        row, col, channel = self.row_axis - 1, self.col_axis - 1, self.channel_axis - 1
         if params.get("channel_shift_intensity") is not None:
             x = apply_channel_shift(x, params["channel_shift_intensity"], channel)
         if params.get("flip_horizontal", False):
@@ -662,6 +672,43 @@ class ImageDataGenerator:
         if params.get("brightness") is not None:
             x = apply_brightness_shift(x, params["brightness"], False)
         return np.ascontiguousarray(x)
+
+    def _transform_batch(self, x: np.ndarray, rng: np.random.Generator) -> None:
+        """Augment a batch in place: image ``i`` gets the ``i``-th draw of ``rng``.
+
+        The same values as ``x[i] = apply_transform(x[i],
+        get_random_transform(x[i].shape, rng))`` image by image; with linear
+        interpolation and ``fill_mode`` "nearest" or "constant" the affine
+        warps of the whole batch are computed at once
+        (:func:`~tunekit.data._augmentation.apply_affine_transforms`, bit for
+        bit SciPy's values, checked once per process).
+        """
+        params = [self.get_random_transform(x.shape[1:], rng) for _ in range(len(x))]
+        if not (
+            x.dtype in (np.float32, np.float64)
+            and batch_affine_supported(self.interpolation_order, self.fill_mode)
+            and batch_affine_matches_scipy()
+        ):
+            for i, p in enumerate(params):
+                x[i] = self.apply_transform(x[i], p)
+            return
+        row, col = self.row_axis - 1, self.col_axis - 1
+        h, w = x.shape[1 + row], x.shape[1 + col]
+        keys = (("theta", 0), ("tx", 0), ("ty", 0), ("shear", 0), ("zx", 1), ("zy", 1))
+        table = np.array([[p.get(k, d) for k, d in keys] for p in params], float)
+        matrices = affine_matrices(table, h, w, col > row)
+        channels_first = self.channel_axis == 1
+        view = x.transpose(0, 2, 3, 1) if channels_first else x
+        warped = apply_affine_transforms(view, matrices, self.fill_mode, self.cval)
+        view[...] = warped
+        for i, p in enumerate(params):
+            if (
+                p.get("channel_shift_intensity") is not None
+                or p.get("flip_horizontal", False)
+                or p.get("flip_vertical", False)
+                or p.get("brightness") is not None
+            ):
+                x[i] = self._finish_transform(x[i], p)
 
     def random_transform(self, x: np.ndarray, seed: Any = None) -> np.ndarray:
         """Apply a random transformation to one image."""
