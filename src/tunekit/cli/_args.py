@@ -179,7 +179,6 @@ def make_tuner(
         from tunekit.tuners._optuna_search import optuna_search
 
         return optuna_search(hypermodel, objective, max_trials=max_trials, **common)
-    common = {k: v for k, v in common.items() if k not in ("pruning", "storage")}
     if tuner == "hyperband":
         return hyperband(
             hypermodel, objective, max_epochs=max_epochs, factor=factor, **common

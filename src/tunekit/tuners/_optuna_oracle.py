@@ -30,6 +30,7 @@ study. Every process that opens the same study (same ``storage`` and
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import math
@@ -571,7 +572,7 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
             return
         retry = retry_callback(optuna)
         with quiet_optuna():
-            retry(self.study, self.study.get_trials(deepcopy=True)[frozen.number])
+            retry(self.study, copy.deepcopy(frozen))  # it appends to retry_history
 
     def _counts(self) -> tuple[int, int, int]:
         """(finished, running elsewhere, waiting) live trials of the study."""

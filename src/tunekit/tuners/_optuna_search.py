@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import keras_tuner
 
-from tunekit._constraints import POSITIVE_INT, Rule, declare_constraints
+from tunekit._constraints import POSITIVE_INT, Rule, Satisfies, declare_constraints
 from tunekit._errors import DistributedSetupError, InvalidParameterError
 from tunekit._validation import invalid_parameter
 from tunekit.tuners._distributed import chief_may_overwrite
@@ -142,7 +142,10 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "max_trials": POSITIVE_INT,
         "heartbeat_interval": POSITIVE_INT,
-        "study_name": Rule([str, None], _STUDY_NAME),
+        "study_name": Rule(
+            [Satisfies(lambda v: isinstance(v, str) and v != "", _STUDY_NAME), None],
+            _STUDY_NAME,
+        ),
         **TUNER_CONSTRAINTS,
     }
 
@@ -171,12 +174,6 @@ class OptunaSearch(_TunekitMixin, keras_tuner.Tuner):
     ) -> None:
         import_optuna()  # the missing extra is named before anything else
         _validate(type(self), locals())
-        if study_name == "":
-            raise invalid_parameter(
-                "study_name",
-                study_name,
-                "None (the project name) or a non-empty string",
-            )
         _refuse_kerastuner_distribution()
         sampler_name = _check_sampler(sampler)
         check_storage(storage)
