@@ -29,7 +29,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--storage", default=None)
     parser.add_argument("--pruning", default=None)
-    parser.add_argument("--heartbeat-interval", type=int, default=1)
+    parser.add_argument("--heartbeat-interval", type=int, default=5)
     parser.add_argument("--max-trials", type=int, default=4)
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)

@@ -13,6 +13,7 @@ import math
 import sys
 from pathlib import Path
 
+import keras
 import keras_tuner
 import numpy as np
 import optuna
@@ -528,3 +529,29 @@ def test_overwrite_deletes_the_study_in_an_external_storage(tmp_path):
         overwrite=True, **common,
     )  # fmt: skip
     assert fresh.study.trials == []
+
+
+@pytest.mark.slow
+def test_a_trial_another_process_already_failed_does_not_end_the_search(
+    tmp_path, digits
+):
+    tuner = tunekit.OptunaSearch(
+        dense_digits, "val_accuracy", max_trials=2, seed=5, directory=tmp_path,
+        verbose=False,
+    )  # fmt: skip
+
+    class FailedElsewhere(keras.callbacks.Callback):
+        """What a peer does when this trial's heartbeat looks stale."""
+
+        def on_train_end(self, logs=None):
+            running = tuner.study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+            if running and running[0].number == 0:
+                tuner.study.tell(0, state=optuna.trial.TrialState.FAIL)
+
+    x, y, xv, yv = digits
+    with pytest.warns(RuntimeWarning, match="already ended in the study"):
+        tuner.search(
+            x, y, validation_data=(xv, yv), epochs=1, callbacks=[FailedElsewhere()]
+        )
+    states = [t.state.name for t in tuner.study.trials]
+    assert states[0] == "FAIL" and states.count("COMPLETE") == 2

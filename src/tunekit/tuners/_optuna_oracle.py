@@ -723,6 +723,22 @@ class OptunaOracle(TunekitOracle, keras_tuner.Oracle):
             beat.stop()
         if optuna_trial is None:
             return
+        try:
+            self._record_result(optuna, trial, optuna_trial)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Another process failed it (its heartbeat looked stale, e.g. on an
+            # overloaded machine) and re-queued it: the study keeps its verdict.
+            warnings.warn(
+                f"Trial {trial_id} was already ended in the study by another "
+                "process (its heartbeat looked stale) and re-queued there; its "
+                "result here is kept in the project folder only. Raise "
+                "`heartbeat_interval` if the machines are busy.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    def _record_result(self, optuna: Any, trial: Any, optuna_trial: Any) -> None:
+        """The values, best step, message and final state, told to the study."""
         states = optuna.trial.TrialState
         optuna_trial.set_user_attr(VALUES_ATTR, _jsonable(trial.hyperparameters.values))
         if trial.best_step is not None:
